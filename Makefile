@@ -1,0 +1,30 @@
+# darts-go build, test and benchmark entry points.
+GO ?= go
+PKGS := ./...
+
+.PHONY: all build test test-short vet fmt-check bench bench-gemm bench-compare
+
+all: build
+
+build:
+	$(GO) build -o bin/darts ./cmd/darts
+
+# The project's test command: formatting, vet (amd64 and arm64, asm and
+# noasm), the suite on the assembly path, the suite again with -tags noasm,
+# and the race detector on the concurrent packages.
+test: fmt-check vet
+	$(GO) test -count=1 $(PKGS)
+	$(GO) test -count=1 -tags noasm $(PKGS)
+	$(GO) test -count=1 -race -short ./kernels/ ./autograd/
+
+vet:
+	$(GO) vet $(PKGS)
+	$(GO) vet -tags noasm $(PKGS)
+	GOARCH=arm64 $(GO) vet $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./kernels/

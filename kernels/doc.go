@@ -1,0 +1,2 @@
+// Package kernels is the flat float32 compute layer of darts-go.
+package kernels
