@@ -1,0 +1,97 @@
+package cells
+
+import (
+	"fmt"
+
+	ag "github.com/darts-go/darts/autograd"
+)
+
+// MixedOp is the continuous relaxation of one edge: the sum of every
+// candidate op weighted by softmax(α) of that edge. 'none' adds zero, so it
+// is skipped (its α still receives the gradient of the softmax).
+type MixedOp struct {
+	Ops    []Op // one per primitive, in Primitives order
+	ks     []int
+	outs   []*ag.Tensor
+	stride int
+}
+
+// NewMixedOp builds the 8 candidate ops of an edge, named
+// prefix._ops.{k}.* as the original's MixedOp.
+func NewMixedOp(b *Builder, prefix string, c, stride int) *MixedOp {
+	m := &MixedOp{stride: stride}
+	for k, name := range Primitives {
+		op, err := NewOp(b, fmt.Sprintf("%s._ops.%d", prefix, k), name, c, stride, false, true)
+		if err != nil {
+			panic(err)
+		}
+		m.Ops = append(m.Ops, op)
+	}
+	return m
+}
+
+// Forward returns Σ_k w[row·8+k]·op_k(x), w being the cell's softmax(α)
+// (edges × primitives) tensor.
+func (m *MixedOp) Forward(g *ag.Graph, x, w *ag.Tensor, row int, training bool) *ag.Tensor {
+	m.ks, m.outs = m.ks[:0], m.outs[:0]
+	for k, op := range m.Ops {
+		if _, isZero := op.(zeroOp); isZero {
+			continue
+		}
+		m.ks = append(m.ks, row*len(m.Ops)+k)
+		m.outs = append(m.outs, op.Forward(g, x, training))
+	}
+	return g.WeightedSum(w, m.ks, m.outs)
+}
+
+// SearchCell is the DARTS search cell: two preprocessed inputs, Steps
+// intermediate nodes each summing mixed ops over all earlier nodes, and the
+// channel concatenation of the last Multiplier nodes.
+type SearchCell struct {
+	Reduction  bool
+	Steps      int
+	Multiplier int
+	Pre0, Pre1 Op
+	Edges      []*MixedOp
+	states     []*ag.Tensor
+	sums       []*ag.Tensor
+}
+
+// NewSearchCell builds cell prefix (e.g. "cells.3") with c channels per node;
+// cpp and cp are the widths of the two inputs.
+func NewSearchCell(b *Builder, prefix string, steps, multiplier, cpp, cp, c int, reduction, reductionPrev bool) *SearchCell {
+	cell := &SearchCell{Reduction: reduction, Steps: steps, Multiplier: multiplier}
+	if reductionPrev {
+		cell.Pre0 = NewFactorizedReduce(b, prefix+".preprocess0", cpp, c, false)
+	} else {
+		cell.Pre0 = NewReLUConvBN(b, prefix+".preprocess0", cpp, c, false)
+	}
+	cell.Pre1 = NewReLUConvBN(b, prefix+".preprocess1", cp, c, false)
+	e := 0
+	for i := 0; i < steps; i++ {
+		for j := 0; j < 2+i; j++ {
+			stride := 1
+			if reduction && j < 2 {
+				stride = 2
+			}
+			cell.Edges = append(cell.Edges, NewMixedOp(b, fmt.Sprintf("%s._ops.%d", prefix, e), c, stride))
+			e++
+		}
+	}
+	return cell
+}
+
+// Forward computes the cell on inputs s0, s1 with edge weights w (edges × 8).
+func (c *SearchCell) Forward(g *ag.Graph, s0, s1, w *ag.Tensor, training bool) *ag.Tensor {
+	c.states = append(c.states[:0], c.Pre0.Forward(g, s0, training), c.Pre1.Forward(g, s1, training))
+	e := 0
+	for i := 0; i < c.Steps; i++ {
+		c.sums = c.sums[:0]
+		for j := range c.states {
+			c.sums = append(c.sums, c.Edges[e].Forward(g, c.states[j], w, e, training))
+			e++
+		}
+		c.states = append(c.states, g.Add(c.sums...))
+	}
+	return g.Concat(c.states[len(c.states)-c.Multiplier:]...)
+}

@@ -1,0 +1,3 @@
+module dartsgen/sgemm
+
+go 1.26.0

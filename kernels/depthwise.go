@@ -1,0 +1,298 @@
+package kernels
+
+// Depthwise convolution on channel-major activations: x is (C, N, H, W),
+// the weights w are (C, 1, K, K) and y is (C, N, Ho, Wo). Plane (c, n) of y
+// depends only on plane (c, n) of x and on the K×K filter of channel c, so
+// the forward and backward-input kernels split the C·N planes over the
+// threads. The weight gradient forms one K×K partial per plane and adds the
+// partials of a channel in batch order in float64.
+
+// DWConv describes a depthwise convolution. Stride and Dilation of 0 are
+// taken as 1.
+type DWConv struct {
+	C, N, H, W            int
+	K                     int // filter size, odd (3 or 5 in DARTS)
+	Stride, Pad, Dilation int
+	ReLUIn                bool // ReLU applied to x as it is read; backward-input masks dx by x>0
+}
+
+func (s DWConv) norm() DWConv {
+	if s.Stride <= 0 {
+		s.Stride = 1
+	}
+	if s.Dilation <= 0 {
+		s.Dilation = 1
+	}
+	return s
+}
+
+// OutH is the output height (H+2Pad-Dilation*(K-1)-1)/Stride+1.
+func (s DWConv) OutH() int {
+	s = s.norm()
+	return (s.H+2*s.Pad-s.Dilation*(s.K-1)-1)/s.Stride + 1
+}
+
+// OutW is the output width (W+2Pad-Dilation*(K-1)-1)/Stride+1.
+func (s DWConv) OutW() int {
+	s = s.norm()
+	return (s.W+2*s.Pad-s.Dilation*(s.K-1)-1)/s.Stride + 1
+}
+
+func (s DWConv) check(name string, ny, nx, nw int) {
+	if s.K <= 0 || s.C < 0 || s.N < 0 || s.H <= 0 || s.W <= 0 || s.Pad < 0 || s.OutH() <= 0 || s.OutW() <= 0 {
+		panic("kernels: " + name + ": bad shape")
+	}
+	if ny < s.C*s.N*s.OutH()*s.OutW() || nx < s.C*s.N*s.H*s.W || nw < s.C*s.K*s.K {
+		panic("kernels: " + name + ": slice too short")
+	}
+}
+
+func init() {
+	registerKernel("DepthwiseConv", false)
+	registerKernel("DepthwiseConvBackwardInput", false)
+	registerKernel("DepthwiseConvBackwardWeight", false)
+}
+
+// validRange returns the half-open range [lo, hi) of output indices o in
+// [0, no) whose input index o*stride+off lies in [0, n).
+func validRange(off, stride, n, no int) (lo, hi int) {
+	if off < 0 {
+		lo = (-off + stride - 1) / stride
+	}
+	if n-1-off < 0 {
+		return lo, lo
+	}
+	hi = (n-1-off)/stride + 1
+	if hi > no {
+		hi = no
+	}
+	if hi < lo {
+		hi = lo
+	}
+	return lo, hi
+}
+
+// DepthwiseConv computes y = depthwise_conv(relu?(x), w), overwriting y.
+func DepthwiseConv(y, x, w []float32, s DWConv) {
+	s = s.norm()
+	s.check("DepthwiseConv", len(y), len(x), len(w))
+	if useAsm && dwAsmOK(s) {
+		dwForwardAsm(y, x, w, s)
+		return
+	}
+	dwForwardGo(y, x, w, s)
+}
+
+func dwForwardGo(y, x, w []float32, s DWConv) {
+	ho, wo := s.OutH(), s.OutW()
+	hw, ohw := s.H*s.W, ho*wo
+	kk := s.K * s.K
+	ParallelFor(s.C*s.N, 1, func(lo, hi int) {
+		var buf []float32
+		if s.ReLUIn {
+			buf = make([]float32, hw)
+		}
+		for p := lo; p < hi; p++ {
+			c := p / s.N
+			xp := x[p*hw : (p+1)*hw]
+			if s.ReLUIn {
+				reluGo(buf, xp)
+				xp = buf
+			}
+			dwPlaneGo(y[p*ohw:(p+1)*ohw], xp, w[c*kk:(c+1)*kk], s, ho, wo)
+		}
+	})
+}
+
+// dwPlaneGo computes one output plane (overwriting it) from one input plane.
+func dwPlaneGo(y, x, w []float32, s DWConv, ho, wo int) {
+	K, S, D, P, W := s.K, s.Stride, s.Dilation, s.Pad, s.W
+	for oh := 0; oh < ho; oh++ {
+		yr := y[oh*wo : (oh+1)*wo]
+		for i := range yr {
+			yr[i] = 0
+		}
+		for ki := 0; ki < K; ki++ {
+			ih := oh*S - P + ki*D
+			if ih < 0 || ih >= s.H {
+				continue
+			}
+			xr := x[ih*W : (ih+1)*W]
+			for kj := 0; kj < K; kj++ {
+				wv := w[ki*K+kj]
+				off := kj*D - P
+				lo, hi := validRange(off, S, W, wo)
+				if S == 1 {
+					xs := xr[lo+off : hi+off]
+					ys := yr[lo:hi]
+					for j, v := range xs {
+						ys[j] += wv * v
+					}
+				} else {
+					for ow := lo; ow < hi; ow++ {
+						yr[ow] += wv * xr[ow*S+off]
+					}
+				}
+			}
+		}
+	}
+}
+
+// DepthwiseConvBackwardInput accumulates dx += ∂y/∂x ᵀ dy. When s.ReLUIn the
+// contribution is masked by x > 0 (x is read only then; it may be nil
+// otherwise).
+func DepthwiseConvBackwardInput(dx, dy, w, x []float32, s DWConv) {
+	s = s.norm()
+	s.check("DepthwiseConvBackwardInput", len(dy), len(dx), len(w))
+	if s.ReLUIn && len(x) < s.C*s.N*s.H*s.W {
+		panic("kernels: DepthwiseConvBackwardInput: x too short")
+	}
+	if useAsm && dwAsmOK(s) && dwBwdInAsmOK(s) {
+		dwBackwardInputAsm(dx, dy, w, x, s)
+		return
+	}
+	dwBackwardInputGo(dx, dy, w, x, s)
+}
+
+func dwBackwardInputGo(dx, dy, w, x []float32, s DWConv) {
+	ho, wo := s.OutH(), s.OutW()
+	hw, ohw := s.H*s.W, ho*wo
+	kk := s.K * s.K
+	ParallelFor(s.C*s.N, 1, func(lo, hi int) {
+		var buf []float32
+		if s.ReLUIn {
+			buf = make([]float32, hw)
+		}
+		for p := lo; p < hi; p++ {
+			c := p / s.N
+			dxp := dx[p*hw : (p+1)*hw]
+			if s.ReLUIn {
+				for i := range buf {
+					buf[i] = 0
+				}
+				dwPlaneBackInGo(buf, dy[p*ohw:(p+1)*ohw], w[c*kk:(c+1)*kk], s, ho, wo)
+				reluBackGo(dxp, buf, x[p*hw:(p+1)*hw])
+			} else {
+				dwPlaneBackInGo(dxp, dy[p*ohw:(p+1)*ohw], w[c*kk:(c+1)*kk], s, ho, wo)
+			}
+		}
+	})
+}
+
+// dwPlaneBackInGo scatters one output-gradient plane into dx (accumulating).
+func dwPlaneBackInGo(dx, dy, w []float32, s DWConv, ho, wo int) {
+	K, S, D, P, W := s.K, s.Stride, s.Dilation, s.Pad, s.W
+	for oh := 0; oh < ho; oh++ {
+		dyr := dy[oh*wo : (oh+1)*wo]
+		for ki := 0; ki < K; ki++ {
+			ih := oh*S - P + ki*D
+			if ih < 0 || ih >= s.H {
+				continue
+			}
+			dxr := dx[ih*W : (ih+1)*W]
+			for kj := 0; kj < K; kj++ {
+				wv := w[ki*K+kj]
+				off := kj*D - P
+				lo, hi := validRange(off, S, W, wo)
+				if S == 1 {
+					ds := dxr[lo+off : hi+off]
+					gs := dyr[lo:hi]
+					for j, g := range gs {
+						ds[j] += wv * g
+					}
+				} else {
+					for ow := lo; ow < hi; ow++ {
+						dxr[ow*S+off] += wv * dyr[ow]
+					}
+				}
+			}
+		}
+	}
+}
+
+// DepthwiseConvBackwardWeight accumulates dw += ∂y/∂w ᵀ dy.
+func DepthwiseConvBackwardWeight(dw, dy, x []float32, s DWConv) {
+	s = s.norm()
+	s.check("DepthwiseConvBackwardWeight", len(dy), len(x), len(dw))
+	kk := s.K * s.K
+	pp := getScratch(s.C * s.N * kk)
+	defer putScratch(pp)
+	part := *pp
+	if useAsm && dwAsmOK(s) {
+		dwBackwardWeightAsm(part, dy, x, s)
+	} else {
+		dwBackwardWeightGo(part, dy, x, s)
+	}
+	ParallelFor(s.C, 4, func(lo, hi int) {
+		acc := make([]float64, kk)
+		for c := lo; c < hi; c++ {
+			for t := range acc {
+				acc[t] = 0
+			}
+			for n := 0; n < s.N; n++ {
+				pp := part[(c*s.N+n)*kk : (c*s.N+n+1)*kk]
+				for t, v := range pp {
+					acc[t] += float64(v)
+				}
+			}
+			d := dw[c*kk : (c+1)*kk]
+			for t := range d {
+				d[t] += float32(acc[t])
+			}
+		}
+	})
+}
+
+// dwBackwardWeightGo writes the K×K weight-gradient partial of every plane
+// p = c*N+n into part[p*K*K:].
+func dwBackwardWeightGo(part, dy, x []float32, s DWConv) {
+	ho, wo := s.OutH(), s.OutW()
+	hw, ohw := s.H*s.W, ho*wo
+	kk := s.K * s.K
+	ParallelFor(s.C*s.N, 1, func(lo, hi int) {
+		var buf []float32
+		if s.ReLUIn {
+			buf = make([]float32, hw)
+		}
+		for p := lo; p < hi; p++ {
+			xp := x[p*hw : (p+1)*hw]
+			if s.ReLUIn {
+				reluGo(buf, xp)
+				xp = buf
+			}
+			dwPlaneWeightGo(part[p*kk:(p+1)*kk], dy[p*ohw:(p+1)*ohw], xp, s, ho, wo)
+		}
+	})
+}
+
+// dwPlaneWeightGo overwrites dw (K×K) with the gradient from one plane.
+func dwPlaneWeightGo(dw, dy, x []float32, s DWConv, ho, wo int) {
+	K, S, D, P, W := s.K, s.Stride, s.Dilation, s.Pad, s.W
+	for ki := 0; ki < K; ki++ {
+		for kj := 0; kj < K; kj++ {
+			off := kj*D - P
+			lo, hi := validRange(off, S, W, wo)
+			var acc float32
+			for oh := 0; oh < ho; oh++ {
+				ih := oh*S - P + ki*D
+				if ih < 0 || ih >= s.H {
+					continue
+				}
+				xr := x[ih*W : (ih+1)*W]
+				dyr := dy[oh*wo : (oh+1)*wo]
+				if S == 1 {
+					xs := xr[lo+off : hi+off]
+					gs := dyr[lo:hi]
+					for j, g := range gs {
+						acc += g * xs[j]
+					}
+				} else {
+					for ow := lo; ow < hi; ow++ {
+						acc += dyr[ow] * xr[ow*S+off]
+					}
+				}
+			}
+			dw[ki*K+kj] = acc
+		}
+	}
+}

@@ -1,0 +1,221 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"testing"
+)
+
+// Naive references written straight from the definition, in float64.
+
+func naiveDW(x, w []float64, s DWConv) []float64 {
+	s = s.norm()
+	ho, wo := s.OutH(), s.OutW()
+	y := make([]float64, s.C*s.N*ho*wo)
+	for c := 0; c < s.C; c++ {
+		for n := 0; n < s.N; n++ {
+			for oh := 0; oh < ho; oh++ {
+				for ow := 0; ow < wo; ow++ {
+					acc := 0.0
+					for ki := 0; ki < s.K; ki++ {
+						for kj := 0; kj < s.K; kj++ {
+							ih := oh*s.Stride - s.Pad + ki*s.Dilation
+							iw := ow*s.Stride - s.Pad + kj*s.Dilation
+							if ih < 0 || ih >= s.H || iw < 0 || iw >= s.W {
+								continue
+							}
+							v := x[((c*s.N+n)*s.H+ih)*s.W+iw]
+							if s.ReLUIn && v < 0 {
+								v = 0
+							}
+							acc += w[(c*s.K+ki)*s.K+kj] * v
+						}
+					}
+					y[((c*s.N+n)*ho+oh)*wo+ow] = acc
+				}
+			}
+		}
+	}
+	return y
+}
+
+// naiveDWBack returns dx (masked by x>0 when ReLUIn) and dw for output
+// gradient dy.
+func naiveDWBack(dy, x, w []float64, s DWConv) (dx, dw []float64) {
+	s = s.norm()
+	ho, wo := s.OutH(), s.OutW()
+	dx = make([]float64, len(x))
+	dw = make([]float64, len(w))
+	for c := 0; c < s.C; c++ {
+		for n := 0; n < s.N; n++ {
+			for oh := 0; oh < ho; oh++ {
+				for ow := 0; ow < wo; ow++ {
+					g := dy[((c*s.N+n)*ho+oh)*wo+ow]
+					for ki := 0; ki < s.K; ki++ {
+						for kj := 0; kj < s.K; kj++ {
+							ih := oh*s.Stride - s.Pad + ki*s.Dilation
+							iw := ow*s.Stride - s.Pad + kj*s.Dilation
+							if ih < 0 || ih >= s.H || iw < 0 || iw >= s.W {
+								continue
+							}
+							xi := ((c*s.N+n)*s.H+ih)*s.W + iw
+							wi := (c*s.K+ki)*s.K + kj
+							v := x[xi]
+							if s.ReLUIn && v <= 0 {
+								v = 0
+							} else {
+								dx[xi] += w[wi] * g
+							}
+							dw[wi] += g * v
+						}
+					}
+				}
+			}
+		}
+	}
+	return dx, dw
+}
+
+func to64(x []float32) []float64 {
+	y := make([]float64, len(x))
+	for i, v := range x {
+		y[i] = float64(v)
+	}
+	return y
+}
+
+func dwCases() []DWConv {
+	var cs []DWConv
+	for _, k := range []int{3, 5} {
+		for _, d := range []int{1, 2} {
+			for _, st := range []int{1, 2} {
+				for _, hw := range [][2]int{{7, 9}, {8, 8}, {13, 21}, {16, 16}, {3, 4}} {
+					same := d * (k - 1) / 2
+					for _, pad := range []int{same, 0, 1} {
+						s := DWConv{C: 3, N: 2, H: hw[0], W: hw[1], K: k, Stride: st, Pad: pad, Dilation: d, ReLUIn: (hw[0]+pad+st)%2 == 0}
+						if s.OutH() <= 0 || s.OutW() <= 0 {
+							continue
+						}
+						cs = append(cs, s)
+					}
+				}
+			}
+		}
+	}
+	// A 1×1 and a 7×7 to exercise "any odd K" on the reference.
+	cs = append(cs, DWConv{C: 2, N: 1, H: 5, W: 6, K: 1, Stride: 1, Pad: 0, Dilation: 1})
+	cs = append(cs, DWConv{C: 2, N: 2, H: 11, W: 10, K: 7, Stride: 1, Pad: 3, Dilation: 1, ReLUIn: true})
+	cs = append(cs, DWConv{C: 2, N: 2, H: 34, W: 35, K: 5, Stride: 1, Pad: 4, Dilation: 2, ReLUIn: true})
+	cs = append(cs, DWConv{C: 2, N: 3, H: 33, W: 32, K: 3, Stride: 2, Pad: 1, Dilation: 1, ReLUIn: true})
+	return cs
+}
+
+func TestDepthwiseAgainstNaive(t *testing.T) {
+	ktBothPaths(t, func(t *testing.T) {
+		for i, s := range dwCases() {
+			t.Run(fmt.Sprintf("%d_K%dS%dD%dP%d_%dx%d_r%v", i, s.K, s.Stride, s.Dilation, s.Pad, s.H, s.W, s.ReLUIn), func(t *testing.T) {
+				r := ktRand(uint64(i + 1))
+				ho, wo := s.OutH(), s.OutW()
+				x := ktVec(r, s.C*s.N*s.H*s.W)
+				w := ktVec(r, s.C*s.K*s.K)
+				dy := ktVec(r, s.C*s.N*ho*wo)
+				off := i%7 + 1
+				// Inputs at unaligned offsets too.
+				xu, _ := ktPlace(x, (i+3)%7+1)
+				dyu, _ := ktPlace(dy, (i+5)%7+1)
+				y, ychk := ktGuarded(len(dy), off)
+				DepthwiseConv(y, xu, w, s)
+				ychk(t, "y")
+				want := naiveDW(to64(x), to64(w), s)
+				ktClose64(t, "forward", y, want, 1e-5, 1e-5)
+
+				dxw, dww := naiveDWBack(to64(dy), to64(x), to64(w), s)
+				dx0 := ktVec(r, len(x))
+				dx, dxchk := ktPlace(dx0, off)
+				DepthwiseConvBackwardInput(dx, dyu, w, xu, s)
+				dxchk(t, "dx")
+				for j := range dxw {
+					dxw[j] += float64(dx0[j])
+				}
+				ktClose64(t, "backward-input", dx, dxw, 1e-5, 1e-5)
+
+				dw0 := ktVec(r, len(w))
+				dw, dwchk := ktPlace(dw0, off)
+				DepthwiseConvBackwardWeight(dw, dyu, xu, s)
+				dwchk(t, "dw")
+				for j := range dww {
+					dww[j] += float64(dw0[j])
+				}
+				ktClose64(t, "backward-weight", dw, dww, 1e-4, 1e-5)
+			})
+		}
+	})
+}
+
+// TestDepthwiseNaiveAdjoint checks the naive backward formulas against the
+// naive forward through <dy, A x> = <Aᵀ dy, x> (x-adjoint) and
+// <dy, B w> = <Bᵀ dy, w> (w-adjoint), without ReLU (the map is bilinear).
+func TestDepthwiseNaiveAdjoint(t *testing.T) {
+	for i, s := range dwCases() {
+		s.ReLUIn = false
+		r := ktRand(uint64(100 + i))
+		x := to64(ktVec(r, s.C*s.N*s.H*s.W))
+		w := to64(ktVec(r, s.C*s.K*s.K))
+		dy := to64(ktVec(r, s.C*s.N*s.OutH()*s.OutW()))
+		y := naiveDW(x, w, s)
+		dx, dw := naiveDWBack(dy, x, w, s)
+		lhs := 0.0
+		for j := range y {
+			lhs += y[j] * dy[j]
+		}
+		rx, rw := 0.0, 0.0
+		for j := range x {
+			rx += dx[j] * x[j]
+		}
+		for j := range w {
+			rw += dw[j] * w[j]
+		}
+		if math.Abs(lhs-rx) > 1e-9*(1+math.Abs(lhs)) || math.Abs(lhs-rw) > 1e-9*(1+math.Abs(lhs)) {
+			t.Fatalf("case %d %+v: <dy,y>=%g <dx,x>=%g <dw,w>=%g", i, s, lhs, rx, rw)
+		}
+	}
+}
+
+func TestDepthwiseOutSize(t *testing.T) {
+	s := DWConv{H: 32, W: 31, K: 5, Stride: 2, Pad: 4, Dilation: 2}
+	if s.OutH() != 16 || s.OutW() != 16 {
+		t.Fatalf("OutH/OutW = %d/%d", s.OutH(), s.OutW())
+	}
+}
+
+// TestDepthwiseDeterministic checks bit-identical results across runs and
+// thread counts.
+func TestDepthwiseDeterministic(t *testing.T) {
+	s := DWConv{C: 5, N: 6, H: 16, W: 16, K: 5, Stride: 1, Pad: 4, Dilation: 2, ReLUIn: true}
+	r := ktRand(7)
+	x := ktVec(r, s.C*s.N*s.H*s.W)
+	w := ktVec(r, s.C*s.K*s.K)
+	dy := ktVec(r, s.C*s.N*s.OutH()*s.OutW())
+	run := func() (y, dx, dw []float32) {
+		y = make([]float32, len(dy))
+		dx = make([]float32, len(x))
+		dw = make([]float32, len(w))
+		DepthwiseConv(y, x, w, s)
+		DepthwiseConvBackwardInput(dx, dy, w, x, s)
+		DepthwiseConvBackwardWeight(dw, dy, x, s)
+		return
+	}
+	prev := Threads()
+	defer SetThreads(prev)
+	SetThreads(1)
+	y1, dx1, dw1 := run()
+	SetThreads(3)
+	y2, dx2, dw2 := run()
+	for _, p := range [][2][]float32{{y1, y2}, {dx1, dx2}, {dw1, dw2}} {
+		for i := range p[0] {
+			if math.Float32bits(p[0][i]) != math.Float32bits(p[1][i]) {
+				t.Fatalf("results differ between thread counts at %d", i)
+			}
+		}
+	}
+}

@@ -1,0 +1,244 @@
+package kernels
+
+import (
+	"flag"
+	"fmt"
+	"runtime"
+	"testing"
+)
+
+// Benchmarks of the non-GEMM kernels. GFLOP/s counts 2·K²·C·N·Ho·Wo flops
+// for a depthwise pass; "%peak" is relative to ktPeakPerCore × Threads().
+// -kthreads=n runs them at n threads (default: the detected cores).
+
+var ktBenchThreads = flag.Int("kthreads", 0, "threads for the kernel benchmarks (0: default)")
+
+// ktPeakPerCore is the single-core FP32 FMA peak of the reference machine
+// (AMD Zen 4: 2 FMA pipes × 8 lanes × 2 flops × ~3.6 GHz).
+const ktPeakPerCore = 116.0
+
+func ktBenchSetup(b *testing.B) func() {
+	prev := Threads()
+	if *ktBenchThreads > 0 {
+		SetThreads(*ktBenchThreads)
+	}
+	return func() { SetThreads(prev) }
+}
+
+// ktRun times f over b.N iterations and reports rate(seconds) metrics.
+// At one thread it also reports the rate over the thread's CPU time
+// ("-cpu" metrics), which other jobs on a shared machine do not inflate.
+func ktRun(b *testing.B, f func(), amount float64, unit string, peak bool) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	f() // warm up: first-touch pages, buffers
+	b.ResetTimer()
+	c0 := ktThreadCPU()
+	for i := 0; i < b.N; i++ {
+		f()
+	}
+	b.StopTimer()
+	cpu := (ktThreadCPU() - c0).Seconds() / float64(b.N)
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(amount/sec/1e9, unit)
+	if peak {
+		b.ReportMetric(100*amount/sec/1e9/(ktPeakPerCore*float64(Threads())), "%peak")
+	}
+	if Threads() == 1 && cpu > 0 {
+		b.ReportMetric(amount/cpu/1e9, unit+"-cpu")
+		if peak {
+			b.ReportMetric(100*amount/cpu/1e9/ktPeakPerCore, "%peak-cpu")
+		}
+	}
+}
+
+func ktFlops(b *testing.B, flops float64, f func()) { ktRun(b, f, flops, "GFLOP/s", true) }
+
+func ktBytes(b *testing.B, bytes float64, f func()) { ktRun(b, f, bytes, "GB/s", false) }
+
+func BenchmarkDepthwise(b *testing.B) {
+	defer ktBenchSetup(b)()
+	const N = 64
+	for _, k := range []int{3, 5} {
+		for _, d := range []int{1, 2} {
+			for _, hw := range []int{32, 16} {
+				for _, c := range []int{16, 32, 64} {
+					s := DWConv{C: c, N: N, H: hw, W: hw, K: k, Stride: 1, Pad: d * (k - 1) / 2, Dilation: d, ReLUIn: true}
+					ho, wo := s.OutH(), s.OutW()
+					r := ktRand(1)
+					x := ktVec(r, c*N*hw*hw)
+					w := ktVec(r, c*k*k)
+					y := make([]float32, c*N*ho*wo)
+					dx := make([]float32, len(x))
+					dw := make([]float32, len(w))
+					flops := 2 * float64(k*k*c*N*ho*wo)
+					name := fmt.Sprintf("K%dD%d/%dx%d/C%d", k, d, hw, hw, c)
+					b.Run(name+"/fwd", func(b *testing.B) {
+						ktFlops(b, flops, func() {
+							DepthwiseConv(y, x, w, s)
+						})
+					})
+					b.Run(name+"/bwdin", func(b *testing.B) {
+						ktFlops(b, flops, func() {
+							DepthwiseConvBackwardInput(dx, y, w, x, s)
+						})
+					})
+					b.Run(name+"/bwdw", func(b *testing.B) {
+						ktFlops(b, flops, func() {
+							DepthwiseConvBackwardWeight(dw, y, x, s)
+						})
+					})
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkDepthwiseStride2 covers the reduction-cell case.
+func BenchmarkDepthwiseStride2(b *testing.B) {
+	defer ktBenchSetup(b)()
+	const N = 64
+	for _, k := range []int{3, 5} {
+		for _, d := range []int{1, 2} {
+			c, hw := 16, 32
+			s := DWConv{C: c, N: N, H: hw, W: hw, K: k, Stride: 2, Pad: d * (k - 1) / 2, Dilation: d, ReLUIn: true}
+			ho, wo := s.OutH(), s.OutW()
+			r := ktRand(1)
+			x := ktVec(r, c*N*hw*hw)
+			w := ktVec(r, c*k*k)
+			y := make([]float32, c*N*ho*wo)
+			dx := make([]float32, len(x))
+			dw := make([]float32, len(w))
+			flops := 2 * float64(k*k*c*N*ho*wo)
+			name := fmt.Sprintf("K%dD%d/%dx%d/C%d", k, d, hw, hw, c)
+			b.Run(name+"/fwd", func(b *testing.B) {
+				ktFlops(b, flops, func() {
+					DepthwiseConv(y, x, w, s)
+				})
+			})
+			b.Run(name+"/bwdin", func(b *testing.B) {
+				ktFlops(b, flops, func() {
+					DepthwiseConvBackwardInput(dx, y, w, x, s)
+				})
+			})
+			b.Run(name+"/bwdw", func(b *testing.B) {
+				ktFlops(b, flops, func() {
+					DepthwiseConvBackwardWeight(dw, y, x, s)
+				})
+			})
+		}
+	}
+}
+
+// BenchmarkBatchNorm measures the forward (train), backward and inference
+// passes on (C, N·H·W) = (16, 64·32·32); GB/s counts the compulsory traffic
+// (train: x read twice for the statistics + read once + y write; backward:
+// dy, x read twice, dx read+write).
+func BenchmarkBatchNorm(b *testing.B) {
+	defer ktBenchSetup(b)()
+	C, M := 16, 64*32*32
+	r := ktRand(2)
+	x := ktVec(r, C*M)
+	dy := ktVec(r, C*M)
+	y := make([]float32, C*M)
+	dx := make([]float32, C*M)
+	g, bt := ktVec(r, C), ktVec(r, C)
+	mean, inv := make([]float32, C), make([]float32, C)
+	dg, db := make([]float32, C), make([]float32, C)
+	n := float64(C * M * 4)
+	b.Run("train", func(b *testing.B) {
+		ktBytes(b, 4*n, func() {
+			BatchNormTrain(y, x, g, bt, mean, inv, C, M, 1e-5)
+		})
+	})
+	b.Run("backward", func(b *testing.B) {
+		ktBytes(b, 6*n, func() {
+			BatchNormBackward(dx, dg, db, dy, x, g, mean, inv, C, M)
+		})
+	})
+	b.Run("infer", func(b *testing.B) {
+		ktBytes(b, 2*n, func() {
+			BatchNormInfer(y, x, g, bt, mean, inv, C, M, 1e-5)
+		})
+	})
+}
+
+// BenchmarkReLU measures ReLU and its backward on 1M floats (4 MiB) and on
+// 64K floats (L2-resident).
+func BenchmarkReLU(b *testing.B) {
+	defer ktBenchSetup(b)()
+	for _, n := range []int{1 << 16, 1 << 20} {
+		r := ktRand(3)
+		x := ktVec(r, n)
+		y := make([]float32, n)
+		dx := make([]float32, n)
+		b.Run(fmt.Sprintf("fwd/%d", n), func(b *testing.B) {
+			ktBytes(b, float64(8*n), func() {
+				ReLU(y, x)
+			})
+		})
+		b.Run(fmt.Sprintf("bwd/%d", n), func(b *testing.B) {
+			ktBytes(b, float64(16*n), func() {
+				ReLUBackward(dx, y, x)
+			})
+		})
+		b.Run(fmt.Sprintf("axpy/%d", n), func(b *testing.B) {
+			ktBytes(b, float64(12*n), func() {
+				Axpy(0.5, x, dx)
+			})
+		})
+	}
+}
+
+// BenchmarkLayout backs the channel-major choice (see doc.go): a 1×1
+// convolution C→C at the three DARTS stages as one GEMM over N·H·W
+// (channel-major) versus one GEMM per image (NCHW), and per-channel batch
+// statistics over a contiguous run versus N strided runs.
+func BenchmarkLayout(b *testing.B) {
+	defer ktBenchSetup(b)()
+	const N = 64
+	for _, st := range [][2]int{{16, 32}, {32, 16}, {64, 8}} {
+		C, HW := st[0], st[1]*st[1]
+		r := ktRand(4)
+		x := ktVec(r, C*N*HW)
+		w := ktVec(r, C*C)
+		y := make([]float32, C*N*HW)
+		flops := 2 * float64(C*C*N*HW)
+		name := fmt.Sprintf("C%d_%dx%d", C, st[1], st[1])
+		b.Run("pw/"+name+"/channel-major", func(b *testing.B) {
+			ktFlops(b, flops, func() {
+				Sgemm(false, false, C, N*HW, C, 1, w, C, x, N*HW, 0, y, N*HW)
+			})
+		})
+		b.Run("pw/"+name+"/nchw-per-image", func(b *testing.B) {
+			ktFlops(b, flops, func() {
+				for n := 0; n < N; n++ {
+					Sgemm(false, false, C, HW, C, 1, w, C, x[n*C*HW:], HW, 0, y[n*C*HW:], HW)
+				}
+			})
+		})
+		mean := make([]float64, C)
+		b.Run("bnstats/"+name+"/channel-major", func(b *testing.B) {
+			ktBytes(b, float64(4*len(x)), func() {
+				ParallelFor(C, 1, func(lo, hi int) {
+					for c := lo; c < hi; c++ {
+						mean[c] = SumSquares(x[c*N*HW : (c+1)*N*HW])
+					}
+				})
+			})
+		})
+		b.Run("bnstats/"+name+"/nchw", func(b *testing.B) {
+			ktBytes(b, float64(4*len(x)), func() {
+				ParallelFor(C, 1, func(lo, hi int) {
+					for c := lo; c < hi; c++ {
+						s := 0.0
+						for n := 0; n < N; n++ {
+							s += SumSquares(x[(n*C+c)*HW : (n*C+c+1)*HW])
+						}
+						mean[c] = s
+					}
+				})
+			})
+		})
+	}
+}

@@ -1,0 +1,63 @@
+//go:build amd64 && !noasm
+
+package kernels
+
+// Declarations of the AVX2/FMA streaming kernels in ew_amd64.s (generated
+// by gen_ew.go). Each processes len(first slice) elements; the other slices
+// must be at least as long (the Go callers slice them so).
+
+//go:generate go run gen_ew.go
+
+//go:noescape
+func addAsm(dst, x, y []float32)
+
+//go:noescape
+func axpyAsm(alpha float32, x, y []float32)
+
+//go:noescape
+func scaleAsm(dst []float32, alpha float32, x []float32)
+
+//go:noescape
+func dotAsm(x, y []float32) float64
+
+//go:noescape
+func sumAsm(x []float32) float64
+
+//go:noescape
+func reluAsm(dst, x []float32)
+
+//go:noescape
+func reluBackAsm(dx, dy, x []float32)
+
+//go:noescape
+func sqDevAsm(x []float32, m float32) float64
+
+//go:noescape
+func bnApplyAsm(y, x []float32, m, a, b float32)
+
+//go:noescape
+func bnSumsAsm(dy, x []float32, m float32) (float64, float64)
+
+//go:noescape
+func bnBackApplyAsm(dx, dy, x []float32, m, a, b, k float32)
+
+//go:noescape
+func fmaPeakAsm(n int)
+
+//go:noescape
+func dwSplitAsm(a, b, src []float32, relu bool)
+
+//go:noescape
+func dwPadAsm(dst *float32, ldd int, src *float32, w, h int, relu bool)
+
+//go:noescape
+func prefetchAsm(p *float32, n int)
+
+//go:noescape
+func dwSplitPlaneAsm(ev, od *float32, ld int, src *float32, w, h int, relu bool)
+
+//go:noescape
+func dwExpandAsm(dst *float32, ld int, src *float32, w, h int)
+
+//go:noescape
+func prefetchWAsm(p *float32, n int)

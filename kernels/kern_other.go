@@ -1,0 +1,26 @@
+//go:build !amd64 || noasm
+
+package kernels
+
+// Stand-ins for the assembly kernels where they are not built. useAsm is
+// always false in such builds, so these are never reached; they forward to
+// the pure-Go references to stay total.
+
+func addAsm(dst, x, y []float32)                         { addGo(dst, x, y) }
+func axpyAsm(alpha float32, x, y []float32)              { axpyGo(alpha, x, y) }
+func scaleAsm(dst []float32, alpha float32, x []float32) { scaleGo(dst, alpha, x) }
+func dotAsm(x, y []float32) float64                      { return dotGo(x, y) }
+func sumAsm(x []float32) float64                         { return sumGo(x) }
+func reluAsm(dst, x []float32)                           { reluGo(dst, x) }
+func reluBackAsm(dx, dy, x []float32)                    { reluBackGo(dx, dy, x) }
+
+func dwAsmOK(s DWConv) bool                               { return false }
+func dwBwdInAsmOK(s DWConv) bool                          { return false }
+func dwForwardAsm(y, x, w []float32, s DWConv)            { dwForwardGo(y, x, w, s) }
+func dwBackwardInputAsm(dx, dy, w, x []float32, s DWConv) { dwBackwardInputGo(dx, dy, w, x, s) }
+func dwBackwardWeightAsm(part, dy, x []float32, s DWConv) { dwBackwardWeightGo(part, dy, x, s) }
+
+func sqDevAsm(x []float32, m float32) float64                 { return sqDevGo(x, m) }
+func bnApplyAsm(y, x []float32, m, a, b float32)              { bnApplyGo(y, x, m, a, b) }
+func bnSumsAsm(dy, x []float32, m float32) (float64, float64) { return bnSumsGo(dy, x, m) }
+func bnBackApplyAsm(dx, dy, x []float32, m, a, b, k float32)  { bnBackApplyGo(dx, dy, x, m, a, b, k) }
