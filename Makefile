@@ -28,3 +28,7 @@ fmt-check:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./kernels/
+
+# One DARTS search iteration, ours against PyTorch (bench/README.md).
+bench-compare:
+	bench/compare.sh

@@ -1,0 +1,144 @@
+package darts
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	ag "github.com/darts-go/darts/autograd"
+	"github.com/darts-go/darts/cells"
+)
+
+func tinySearch(out string) SearchConfig {
+	c := DefaultSearchConfig()
+	c.Dataset = "cifar10-sample"
+	c.Subset = 64
+	c.BatchSize = 8
+	c.Layers = 3
+	c.InitChannels = 4
+	c.Epochs = 2
+	c.Out = out
+	return c
+}
+
+func TestSupernetParameterCount(t *testing.T) {
+	// The original implementation's count at C = 16, L = 8 (α excluded).
+	n := NewSupernet(ag.NewCPU(), 16, 8, 4, 4, 3, 10, 3, 32, 1)
+	if got := cells.CountParams(n.Weights); got != 1930618 {
+		t.Fatalf("supernet C=16 L=8 has %d weight parameters, want 1930618", got)
+	}
+	if got := cells.CountParams(n.Alphas()); got != 2*14*8 {
+		t.Fatalf("α has %d values, want 224", got)
+	}
+}
+
+func readOutputs(t *testing.T, dir string) (genotype, alphas []byte) {
+	t.Helper()
+	g, err := os.ReadFile(filepath.Join(dir, "genotype.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := os.ReadFile(filepath.Join(dir, "alphas.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, a
+}
+
+// A run that is stopped after its first epoch and resumed ends with the
+// same bytes as an uninterrupted run, and two identical runs agree.
+func TestSearchDeterministicAndResumable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: skipping the three tiny searches of the resume test")
+	}
+	dir := t.TempDir()
+	full := tinySearch(filepath.Join(dir, "full"))
+	if err := Search(full, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	g1, a1 := readOutputs(t, full.Out)
+
+	again := tinySearch(filepath.Join(dir, "again"))
+	if err := Search(again, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	g2, a2 := readOutputs(t, again.Out)
+	if !bytes.Equal(g1, g2) || !bytes.Equal(a1, a2) {
+		t.Fatal("two runs with the same flags and seed wrote different genotype.json/alphas.json")
+	}
+
+	// A run killed after epoch 1 leaves the epoch-1 checkpoint and outputs.
+	killed := tinySearch(filepath.Join(dir, "killed"))
+	killed.Epochs = 2
+	if err := searchEpochs(killed, 1); err != nil {
+		t.Fatal(err)
+	}
+	killed.Resume = true
+	var log bytes.Buffer
+	if err := Search(killed, &log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "continuing from epoch 2 of 2") {
+		t.Fatalf("resume did not continue from epoch 2:\n%s", log.String())
+	}
+	g3, a3 := readOutputs(t, killed.Out)
+	if !bytes.Equal(g1, g3) || !bytes.Equal(a1, a3) {
+		t.Fatalf("resumed run differs from the uninterrupted one:\n%s\nvs\n%s", a3, a1)
+	}
+	m, err := os.ReadFile(filepath.Join(killed.Out, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(m), "\n"); n != 2 {
+		t.Fatalf("metrics.jsonl of the resumed run has %d lines, want 2", n)
+	}
+}
+
+func TestSearchDryRunAndFlagErrors(t *testing.T) {
+	c := DefaultSearchConfig()
+	c.DryRun = true
+	var out bytes.Buffer
+	if err := Search(c, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "1930618") {
+		t.Fatalf("dry run output lacks the parameter count:\n%s", out.String())
+	}
+	for _, tc := range []struct {
+		mod  func(*SearchConfig)
+		want string
+	}{
+		{func(c *SearchConfig) { c.BatchSize = 0 }, "--batch-size"},
+		{func(c *SearchConfig) { c.TrainPortion = 1.5 }, "--train-portion"},
+		{func(c *SearchConfig) { c.InitChannels = 7 }, "--init-channels"},
+		{func(c *SearchConfig) { c.Dataset = "imagenet" }, "imagenet"},
+		{func(c *SearchConfig) { c.Subset = 10 }, "--subset"},
+	} {
+		c := tinySearch(t.TempDir())
+		tc.mod(&c)
+		err := Search(c, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("want an error naming %q, got %v", tc.want, err)
+		}
+	}
+}
+
+func TestResumeRejectsOtherRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode")
+	}
+	c := tinySearch(t.TempDir())
+	c.Epochs = 1
+	if err := Search(c, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	c.Resume = true
+	c.Seed = 99
+	err := Search(c, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "different run") {
+		t.Fatalf("resuming with another seed: want a 'different run' error, got %v", err)
+	}
+}
