@@ -31,12 +31,13 @@ func (s evalStats) Acc() float64 {
 // evaluateNetwork runs net in inference mode (batch-norm running statistics,
 // no drop-path, no auxiliary head) over every batch of l. A prediction is
 // correct when no logit is larger than the label's (ties count as correct, as
-// autograd.CorrectTopK).
-func evaluateNetwork(g *ag.Graph, be ag.Backend, net *Network, l *data.Loader) evalStats {
+// autograd.CorrectTopK). A progress bar goes to progress (nil for none).
+func evaluateNetwork(g *ag.Graph, be ag.Backend, net *Network, l *data.Loader, progress io.Writer) evalStats {
 	prev := g.SetGradEnabled(false)
 	defer g.SetGradEnabled(prev)
 	in := newInputs(be)
 	st := evalStats{ClassCorrect: make([]int, net.Classes), ClassTotal: make([]int, net.Classes)}
+	bar := data.NewProgress(progress, l.BatchesPerEpoch(), "test")
 	for i := 0; i < l.BatchesPerEpoch(); i++ {
 		x, y := in.set(l.Batch(0, i))
 		logits, _ := net.Forward(g, x, false, 0, nil)
@@ -61,7 +62,9 @@ func evaluateNetwork(g *ag.Graph, be ag.Backend, net *Network, l *data.Loader) e
 			st.Total++
 		}
 		g.Release()
+		bar.Update(i+1, "")
 	}
+	bar.Done()
 	if st.Total > 0 {
 		st.Loss /= float64(st.Total)
 	}
@@ -88,12 +91,12 @@ type ClassAccuracy struct {
 
 // EvalResult is what `darts eval` reports (accuracies in percent).
 type EvalResult struct {
-	Model    string `json:"model"`
-	Dataset  string `json:"dataset"`
-	Genotype string `json:"genotype"`
-	Params   int    `json:"params"`
-	Images   int    `json:"images"`
-	Correct  int    `json:"correct"`
+	Model    string  `json:"model"`
+	Dataset  string  `json:"dataset"`
+	Genotype string  `json:"genotype"`
+	Params   int     `json:"params"`
+	Images   int     `json:"images"`
+	Correct  int     `json:"correct"`
 	TestLoss float64 `json:"test_loss"`
 	TestAcc  float64 `json:"test_acc"`
 	// TrainedTestAcc is the test accuracy recorded at the end of training
@@ -145,7 +148,7 @@ func Eval(cfg EvalConfig, w io.Writer) (*EvalResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := evaluateNetwork(ag.NewGraph(be), be, net, l)
+	st := evaluateNetwork(ag.NewGraph(be), be, net, l, progress)
 	res := &EvalResult{Model: cfg.Model, Dataset: test.Name, Genotype: info.Genotype.String(), Params: net.NumParams(),
 		Images: st.Total, Correct: st.Correct, TestLoss: st.Loss, TestAcc: st.Acc()}
 	if !math.IsNaN(info.TestAcc) {

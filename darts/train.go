@@ -24,28 +24,28 @@ import (
 // original implementation's train.py (with --auxiliary and --cutout on, as
 // the paper's CIFAR-10 results use them).
 type TrainConfig struct {
-	Genotype        string  `json:"genotype"`         // built-in name, genotype.json, or Python Genotype(...) text
-	Dataset         string  `json:"dataset"`          // cifar10-sample, cifar10, cifar100, mnist, fashion-mnist
+	Genotype        string  `json:"genotype"`           // built-in name, genotype.json, or Python Genotype(...) text
+	Dataset         string  `json:"dataset"`            // cifar10-sample, cifar10, cifar100, mnist, fashion-mnist
 	DataDir         string  `json:"data_dir,omitempty"` // where the dataset files are
-	Epochs          int     `json:"epochs"`           // 600
-	BatchSize       int     `json:"batch_size"`       // 96
-	InitChannels    int     `json:"init_channels"`    // 36
-	Layers          int     `json:"layers"`           // 20
-	LR              float64 `json:"lr"`               // 0.025, cosine-annealed to 0
-	Momentum        float64 `json:"momentum"`         // 0.9
-	WeightDecay     float64 `json:"weight_decay"`     // 3e-4
-	GradClip        float64 `json:"grad_clip"`        // 5
-	Auxiliary       bool    `json:"auxiliary"`        // auxiliary head (training only)
-	AuxiliaryWeight float64 `json:"auxiliary_weight"` // 0.4
-	Cutout          bool    `json:"cutout"`           // cutout augmentation
-	CutoutLength    int     `json:"cutout_length"`    // 16
-	DropPathProb    float64 `json:"drop_path_prob"`   // 0.2, reached linearly at the last epoch
-	Seed            int64   `json:"seed"`             // 0
-	Subset          int     `json:"subset"`           // train on the first N images only (0 = all)
-	Threads         int     `json:"threads,omitempty"` // kernel threads (0 = physical cores)
-	Out             string  `json:"out,omitempty"`    // output directory
-	Resume          bool    `json:"resume,omitempty"` // continue from Out/checkpoint.safetensors
-	DryRun          bool    `json:"dry_run,omitempty"` // print parameter count and multiply-adds, exit
+	Epochs          int     `json:"epochs"`             // 600
+	BatchSize       int     `json:"batch_size"`         // 96
+	InitChannels    int     `json:"init_channels"`      // 36
+	Layers          int     `json:"layers"`             // 20
+	LR              float64 `json:"lr"`                 // 0.025, cosine-annealed to 0
+	Momentum        float64 `json:"momentum"`           // 0.9
+	WeightDecay     float64 `json:"weight_decay"`       // 3e-4
+	GradClip        float64 `json:"grad_clip"`          // 5
+	Auxiliary       bool    `json:"auxiliary"`          // auxiliary head (training only)
+	AuxiliaryWeight float64 `json:"auxiliary_weight"`   // 0.4
+	Cutout          bool    `json:"cutout"`             // cutout augmentation
+	CutoutLength    int     `json:"cutout_length"`      // 16
+	DropPathProb    float64 `json:"drop_path_prob"`     // 0.2, reached linearly at the last epoch
+	Seed            int64   `json:"seed"`               // 0
+	Subset          int     `json:"subset"`             // train on the first N images only (0 = all)
+	Threads         int     `json:"threads,omitempty"`  // kernel threads (0 = physical cores)
+	Out             string  `json:"out,omitempty"`      // output directory
+	Resume          bool    `json:"resume,omitempty"`   // continue from Out/checkpoint.safetensors
+	DryRun          bool    `json:"dry_run,omitempty"`  // print parameter count and multiply-adds, exit
 }
 
 // DefaultTrainConfig returns the original implementation's defaults.
@@ -129,17 +129,17 @@ type TrainMetrics struct {
 
 // TrainSummary is what a finished training run reports (summary.json).
 type TrainSummary struct {
-	Genotype     string  `json:"genotype"`
-	Params       int     `json:"params"`     // auxiliary head excluded
-	AuxParams    int     `json:"aux_params"` // auxiliary head
-	MultAdds     int     `json:"mult_adds"`  // one inference pass on one image
-	Epochs       int     `json:"epochs"`
-	FinalTestAcc float64 `json:"final_test_acc"`
-	BestTestAcc  float64 `json:"best_test_acc"`
-	BestEpoch    int     `json:"best_epoch"`
-	FinalTrainAc float64 `json:"final_train_acc"`
-	WallSeconds  float64 `json:"wall_seconds"` // training and test time of all epochs, resumed runs included
-	Model        string  `json:"model"`
+	Genotype      string  `json:"genotype"`
+	Params        int     `json:"params"`     // auxiliary head excluded
+	AuxParams     int     `json:"aux_params"` // auxiliary head
+	MultAdds      int     `json:"mult_adds"`  // one inference pass on one image
+	Epochs        int     `json:"epochs"`
+	FinalTestAcc  float64 `json:"final_test_acc"`
+	BestTestAcc   float64 `json:"best_test_acc"`
+	BestEpoch     int     `json:"best_epoch"`
+	FinalTrainAcc float64 `json:"final_train_acc"`
+	WallSeconds   float64 `json:"wall_seconds"` // training and test time of all epochs, resumed runs included
+	Model         string  `json:"model"`
 }
 
 // datasetShape gives the image channels, side and number of classes of a
@@ -302,7 +302,7 @@ func train(cfg TrainConfig, w io.Writer, stopAfter int) (*TrainSummary, error) {
 		if math.IsNaN(lossSum) || math.IsInf(lossSum, 0) {
 			return nil, fmt.Errorf("epoch %d: the training loss diverged (%v); try a lower --lr", epoch+1, lossSum/float64(seen))
 		}
-		st := evaluateNetwork(g, be, net, testL)
+		st := evaluateNetwork(g, be, net, testL, w)
 		m := TrainMetrics{
 			Epoch: epoch + 1, LR: lr, DropPathProb: dropProb,
 			TrainLoss: lossSum / float64(seen), TrainAcc: 100 * float64(correct) / float64(seen),
@@ -334,7 +334,7 @@ func train(cfg TrainConfig, w io.Writer, stopAfter int) (*TrainSummary, error) {
 		final = ms[len(ms)-1]
 	} else {
 		// metrics.jsonl lost: score the final weights again.
-		st := evaluateNetwork(g, be, net, testL)
+		st := evaluateNetwork(g, be, net, testL, w)
 		final = TrainMetrics{Epoch: cfg.Epochs, TestLoss: st.Loss, TestAcc: st.Acc()}
 	}
 	modelPath := filepath.Join(cfg.Out, "model.safetensors")
@@ -347,7 +347,7 @@ func train(cfg TrainConfig, w io.Writer, stopAfter int) (*TrainSummary, error) {
 	}
 	sum := &TrainSummary{Genotype: gt.String(), Params: net.NumParams(), AuxParams: net.NumAuxParams(),
 		MultAdds: net.MultAdds(trainSet.H, trainSet.W), Epochs: cfg.Epochs, FinalTestAcc: final.TestAcc,
-		FinalTrainAc: final.TrainAcc, Model: modelPath}
+		FinalTrainAcc: final.TrainAcc, Model: modelPath}
 	for _, m := range ms {
 		sum.WallSeconds += m.Seconds
 		if m.TestAcc > sum.BestTestAcc || sum.BestEpoch == 0 {
