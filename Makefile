@@ -29,6 +29,11 @@ fmt-check:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./kernels/
 
+# kernels.Sgemm against OpenBLAS's cblas_sgemm, one thread each, same process
+# (cgo; needs libopenblas-dev), then ours at two threads (bench/README.md).
+bench-gemm:
+	OPENBLAS_NUM_THREADS=1 $(GO) run -tags openblas ./bench/gemm
+
 # One DARTS search iteration, ours against PyTorch (bench/README.md).
 bench-compare:
 	bench/compare.sh

@@ -9,12 +9,17 @@ import "fmt"
 // already in C does not propagate), and alpha == 0 or k == 0 reads neither A
 // nor B.
 //
-// The assembly path packs A and B into cache-sized blocks and runs a 6×16
-// AVX2/FMA register-blocked micro-kernel; long-K products with a transposed B
-// (weight gradients) use a dot-product kernel. Work is split over Threads()
-// goroutines with ParallelFor so that every element of C is produced by one
-// chunk, or, when K is split, the partial products are summed in chunk order:
-// results are bit-identical from run to run at a fixed thread count.
+// The assembly path (amd64 with AVX2 and FMA) runs a 6×16 register-blocked
+// micro-kernel (12 YMM accumulators) on packed operands with cache blocks
+// sized from Detected: a Goto-style packed path for large m, a path for few
+// rows and long n that packs all of op(A) once and streams B in strips
+// (the 1×1 convolution Y = W·X and its input gradient), and a dot-product
+// path for A·Bᵀ with long K and a small C (weight gradients). Work is split
+// over Threads() goroutines with ParallelFor so that every element of C is
+// produced by one chunk or, when K is split, the partial products are summed
+// in chunk order: results are bit-identical from run to run at a fixed
+// thread count. Elsewhere (and with -tags noasm or DARTS_NOASM) a pure-Go
+// path computes the same; sgemmRef is the plain reference.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
 	sgemmCheck(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)

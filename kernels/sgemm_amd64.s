@@ -4,8 +4,8 @@
 
 #include "textflag.h"
 
-// func sgemmKern1x16(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha float32, beta float32, nt int, aadj int, badj int, cstep int)
-TEXT ·sgemmKern1x16(SB), NOSPLIT, $0-96
+// func sgemmKern1x16(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha float32, beta float32, nt int, aadj int, badj int, cstep int, cpf int)
+TEXT ·sgemmKern1x16(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), R12
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R8
@@ -17,10 +17,12 @@ TEXT ·sgemmKern1x16(SB), NOSPLIT, $0-96
 sgemmKern1x16_tile:
 	MOVQ R12, CX
 	MOVQ DX, R10
+	MOVQ cpf+96(FP), R13
+	ADDQ DX, R13
 	PREFETCHT0 (R10)
 	PREFETCHT0 60(R10)
-	PREFETCHT0 128(R10)
-	PREFETCHT0 188(R10)
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	CMPQ CX, $4
@@ -102,8 +104,8 @@ sgemmKern1x16_next:
 	VZEROUPPER
 	RET
 
-// func sgemmKern2x16(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha float32, beta float32, nt int, aadj int, badj int, cstep int)
-TEXT ·sgemmKern2x16(SB), NOSPLIT, $0-96
+// func sgemmKern2x16(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha float32, beta float32, nt int, aadj int, badj int, cstep int, cpf int)
+TEXT ·sgemmKern2x16(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), R12
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R8
@@ -115,15 +117,18 @@ TEXT ·sgemmKern2x16(SB), NOSPLIT, $0-96
 sgemmKern2x16_tile:
 	MOVQ R12, CX
 	MOVQ DX, R10
+	MOVQ cpf+96(FP), R13
+	ADDQ DX, R13
 	PREFETCHT0 (R10)
 	PREFETCHT0 60(R10)
-	PREFETCHT0 128(R10)
-	PREFETCHT0 188(R10)
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
 	ADDQ SI, R10
+	ADDQ SI, R13
 	PREFETCHT0 (R10)
 	PREFETCHT0 60(R10)
-	PREFETCHT0 128(R10)
-	PREFETCHT0 188(R10)
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -232,8 +237,8 @@ sgemmKern2x16_next:
 	VZEROUPPER
 	RET
 
-// func sgemmKern3x16(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha float32, beta float32, nt int, aadj int, badj int, cstep int)
-TEXT ·sgemmKern3x16(SB), NOSPLIT, $0-96
+// func sgemmKern3x16(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha float32, beta float32, nt int, aadj int, badj int, cstep int, cpf int)
+TEXT ·sgemmKern3x16(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), R12
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R8
@@ -245,20 +250,24 @@ TEXT ·sgemmKern3x16(SB), NOSPLIT, $0-96
 sgemmKern3x16_tile:
 	MOVQ R12, CX
 	MOVQ DX, R10
+	MOVQ cpf+96(FP), R13
+	ADDQ DX, R13
 	PREFETCHT0 (R10)
 	PREFETCHT0 60(R10)
-	PREFETCHT0 128(R10)
-	PREFETCHT0 188(R10)
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
 	ADDQ SI, R10
+	ADDQ SI, R13
 	PREFETCHT0 (R10)
 	PREFETCHT0 60(R10)
-	PREFETCHT0 128(R10)
-	PREFETCHT0 188(R10)
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
 	ADDQ SI, R10
+	ADDQ SI, R13
 	PREFETCHT0 (R10)
 	PREFETCHT0 60(R10)
-	PREFETCHT0 128(R10)
-	PREFETCHT0 188(R10)
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -394,8 +403,8 @@ sgemmKern3x16_next:
 	VZEROUPPER
 	RET
 
-// func sgemmKern4x16(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha float32, beta float32, nt int, aadj int, badj int, cstep int)
-TEXT ·sgemmKern4x16(SB), NOSPLIT, $0-96
+// func sgemmKern4x16(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha float32, beta float32, nt int, aadj int, badj int, cstep int, cpf int)
+TEXT ·sgemmKern4x16(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), R12
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R8
@@ -407,25 +416,30 @@ TEXT ·sgemmKern4x16(SB), NOSPLIT, $0-96
 sgemmKern4x16_tile:
 	MOVQ R12, CX
 	MOVQ DX, R10
+	MOVQ cpf+96(FP), R13
+	ADDQ DX, R13
 	PREFETCHT0 (R10)
 	PREFETCHT0 60(R10)
-	PREFETCHT0 128(R10)
-	PREFETCHT0 188(R10)
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
 	ADDQ SI, R10
+	ADDQ SI, R13
 	PREFETCHT0 (R10)
 	PREFETCHT0 60(R10)
-	PREFETCHT0 128(R10)
-	PREFETCHT0 188(R10)
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
 	ADDQ SI, R10
+	ADDQ SI, R13
 	PREFETCHT0 (R10)
 	PREFETCHT0 60(R10)
-	PREFETCHT0 128(R10)
-	PREFETCHT0 188(R10)
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
 	ADDQ SI, R10
+	ADDQ SI, R13
 	PREFETCHT0 (R10)
 	PREFETCHT0 60(R10)
-	PREFETCHT0 128(R10)
-	PREFETCHT0 188(R10)
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -588,8 +602,8 @@ sgemmKern4x16_next:
 	VZEROUPPER
 	RET
 
-// func sgemmKern5x16(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha float32, beta float32, nt int, aadj int, badj int, cstep int)
-TEXT ·sgemmKern5x16(SB), NOSPLIT, $0-96
+// func sgemmKern5x16(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha float32, beta float32, nt int, aadj int, badj int, cstep int, cpf int)
+TEXT ·sgemmKern5x16(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), R12
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R8
@@ -601,30 +615,36 @@ TEXT ·sgemmKern5x16(SB), NOSPLIT, $0-96
 sgemmKern5x16_tile:
 	MOVQ R12, CX
 	MOVQ DX, R10
+	MOVQ cpf+96(FP), R13
+	ADDQ DX, R13
 	PREFETCHT0 (R10)
 	PREFETCHT0 60(R10)
-	PREFETCHT0 128(R10)
-	PREFETCHT0 188(R10)
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
 	ADDQ SI, R10
+	ADDQ SI, R13
 	PREFETCHT0 (R10)
 	PREFETCHT0 60(R10)
-	PREFETCHT0 128(R10)
-	PREFETCHT0 188(R10)
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
 	ADDQ SI, R10
+	ADDQ SI, R13
 	PREFETCHT0 (R10)
 	PREFETCHT0 60(R10)
-	PREFETCHT0 128(R10)
-	PREFETCHT0 188(R10)
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
 	ADDQ SI, R10
+	ADDQ SI, R13
 	PREFETCHT0 (R10)
 	PREFETCHT0 60(R10)
-	PREFETCHT0 128(R10)
-	PREFETCHT0 188(R10)
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
 	ADDQ SI, R10
+	ADDQ SI, R13
 	PREFETCHT0 (R10)
 	PREFETCHT0 60(R10)
-	PREFETCHT0 128(R10)
-	PREFETCHT0 188(R10)
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -815,8 +835,8 @@ sgemmKern5x16_next:
 	VZEROUPPER
 	RET
 
-// func sgemmKern6x16(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha float32, beta float32, nt int, aadj int, badj int, cstep int)
-TEXT ·sgemmKern6x16(SB), NOSPLIT, $0-96
+// func sgemmKern6x16(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha float32, beta float32, nt int, aadj int, badj int, cstep int, cpf int)
+TEXT ·sgemmKern6x16(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), R12
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R8
@@ -828,35 +848,42 @@ TEXT ·sgemmKern6x16(SB), NOSPLIT, $0-96
 sgemmKern6x16_tile:
 	MOVQ R12, CX
 	MOVQ DX, R10
+	MOVQ cpf+96(FP), R13
+	ADDQ DX, R13
 	PREFETCHT0 (R10)
 	PREFETCHT0 60(R10)
-	PREFETCHT0 128(R10)
-	PREFETCHT0 188(R10)
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
 	ADDQ SI, R10
+	ADDQ SI, R13
 	PREFETCHT0 (R10)
 	PREFETCHT0 60(R10)
-	PREFETCHT0 128(R10)
-	PREFETCHT0 188(R10)
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
 	ADDQ SI, R10
+	ADDQ SI, R13
 	PREFETCHT0 (R10)
 	PREFETCHT0 60(R10)
-	PREFETCHT0 128(R10)
-	PREFETCHT0 188(R10)
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
 	ADDQ SI, R10
+	ADDQ SI, R13
 	PREFETCHT0 (R10)
 	PREFETCHT0 60(R10)
-	PREFETCHT0 128(R10)
-	PREFETCHT0 188(R10)
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
 	ADDQ SI, R10
+	ADDQ SI, R13
 	PREFETCHT0 (R10)
 	PREFETCHT0 60(R10)
-	PREFETCHT0 128(R10)
-	PREFETCHT0 188(R10)
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
 	ADDQ SI, R10
+	ADDQ SI, R13
 	PREFETCHT0 (R10)
 	PREFETCHT0 60(R10)
-	PREFETCHT0 128(R10)
-	PREFETCHT0 188(R10)
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1875,5 +1902,167 @@ packstrip_col:
 	DECQ CX
 	JNZ packstrip_row
 packstrip_done:
+	VZEROUPPER
+	RET
+
+// func sgemmPackT16(k int, src *float32, lds int, dst *float32)
+TEXT ·sgemmPackT16(SB), NOSPLIT, $0-32
+	MOVQ k+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ lds+16(FP), R8
+	MOVQ dst+24(FP), DI
+	SHRQ $3, CX
+	JZ sgemmPackT16_done
+	LEAQ (R8)(R8*2), R9
+sgemmPackT16_loop:
+	MOVQ SI, AX
+	LEAQ (AX)(R8*4), BX
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(R8*1), Y1
+	VMOVUPS (AX)(R8*2), Y2
+	VMOVUPS (AX)(R9*1), Y3
+	VMOVUPS (BX), Y4
+	VMOVUPS (BX)(R8*1), Y5
+	VMOVUPS (BX)(R8*2), Y6
+	VMOVUPS (BX)(R9*1), Y7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS Y8, 0(DI)
+	VMOVUPS Y9, 64(DI)
+	VMOVUPS Y10, 128(DI)
+	VMOVUPS Y11, 192(DI)
+	VMOVUPS Y12, 256(DI)
+	VMOVUPS Y13, 320(DI)
+	VMOVUPS Y14, 384(DI)
+	VMOVUPS Y15, 448(DI)
+	LEAQ (SI)(R8*8), AX
+	LEAQ (AX)(R8*4), BX
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(R8*1), Y1
+	VMOVUPS (AX)(R8*2), Y2
+	VMOVUPS (AX)(R9*1), Y3
+	VMOVUPS (BX), Y4
+	VMOVUPS (BX)(R8*1), Y5
+	VMOVUPS (BX)(R8*2), Y6
+	VMOVUPS (BX)(R9*1), Y7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS Y8, 32(DI)
+	VMOVUPS Y9, 96(DI)
+	VMOVUPS Y10, 160(DI)
+	VMOVUPS Y11, 224(DI)
+	VMOVUPS Y12, 288(DI)
+	VMOVUPS Y13, 352(DI)
+	VMOVUPS Y14, 416(DI)
+	VMOVUPS Y15, 480(DI)
+	ADDQ $32, SI
+	ADDQ $512, DI
+	DECQ CX
+	JNZ sgemmPackT16_loop
+sgemmPackT16_done:
+	VZEROUPPER
+	RET
+
+// func sgemmPackT6(k int, src *float32, lds int, dst *float32)
+TEXT ·sgemmPackT6(SB), NOSPLIT, $0-32
+	MOVQ k+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ lds+16(FP), R8
+	MOVQ dst+24(FP), DI
+	SHRQ $3, CX
+	JZ sgemmPackT6_done
+	LEAQ (R8)(R8*2), R9
+sgemmPackT6_loop:
+	MOVQ SI, AX
+	LEAQ (AX)(R8*4), BX
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(R8*1), Y1
+	VMOVUPS (AX)(R8*2), Y2
+	VMOVUPS (AX)(R9*1), Y3
+	VMOVUPS (BX), Y4
+	VMOVUPS (BX)(R8*1), Y5
+	VMOVAPS Y5, Y6
+	VMOVAPS Y5, Y7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS Y8, 0(DI)
+	VMOVUPS Y9, 24(DI)
+	VMOVUPS Y10, 48(DI)
+	VMOVUPS Y11, 72(DI)
+	VMOVUPS Y12, 96(DI)
+	VMOVUPS Y13, 120(DI)
+	VMOVUPS Y14, 144(DI)
+	VMOVUPS Y15, 168(DI)
+	ADDQ $32, SI
+	ADDQ $192, DI
+	DECQ CX
+	JNZ sgemmPackT6_loop
+sgemmPackT6_done:
 	VZEROUPPER
 	RET

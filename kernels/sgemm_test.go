@@ -128,6 +128,12 @@ func runSgemmCase(t *testing.T, tc sgemmCase, rng *rand.Rand) {
 		i, j := idx/ldc, idx%ldc
 		return i < tc.m && j < tc.n
 	}
+	bounds := make([]float64, tc.m*tc.n)
+	for i := 0; i < tc.m; i++ {
+		for j := 0; j < tc.n; j++ {
+			bounds[i*tc.n+j] = sgemmBound(tc, a, lda, b, ldb, c0, ldc, i, j)
+		}
+	}
 	defer SetThreads(Threads())
 	defer SetUseAsm(UseAsm())
 	for _, asm := range []bool{true, false} {
@@ -153,7 +159,7 @@ func runSgemmCase(t *testing.T, tc sgemmCase, rng *rand.Rand) {
 				if math.IsNaN(g) || math.IsInf(g, 0) {
 					t.Fatalf("%v asm=%v threads=%d: C[%d,%d] = %v", tc, asm, th, i, j, g)
 				}
-				bound := sgemmBound(tc, a, lda, b, ldb, c0, ldc, i, j)
+				bound := bounds[i*tc.n+j]
 				for _, ref := range [][]float32{want, gon} {
 					if ref == nil {
 						continue
@@ -262,9 +268,13 @@ func TestSgemmShapes(t *testing.T) {
 // every block boundary of the packed paths.
 func TestSgemmBlocking(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
+	iters := 60
+	if testing.Short() {
+		iters = 25
+	}
 	for _, bl := range [][3]int{{16, 12, 32}, {24, 18, 48}, {8, 6, 16}} {
 		restore := sgemmSetBlocking(bl[0], bl[1], bl[2])
-		for i := 0; i < 60; i++ {
+		for i := 0; i < iters; i++ {
 			s := sgemmScalars[rng.IntN(len(sgemmScalars))]
 			tc := sgemmCase{tA: rng.IntN(2) == 0, tB: rng.IntN(2) == 0,
 				m: 1 + rng.IntN(90), n: 1 + rng.IntN(130), k: 1 + rng.IntN(90),

@@ -12,12 +12,17 @@
 //     where the k loop left them and C by cstep bytes: a column of row
 //     panels against one B panel is aadj = 0, badj = -k·bs, cstep = R·ldc; a
 //     row of B panels against one A panel is aadj = -k·as, badj = 0,
-//     cstep = 64. 2R YMM accumulators, two B registers, broadcast registers.
+//     cstep = 64. Each tile also prefetches its C rows and those cpf bytes
+//     further (a later tile). 2R YMM accumulators, two B registers,
+//     broadcast registers.
 //     beta == ±0 stores without reading C; alpha == 1 skips the scaling.
 //   - sgemmDot{R}x{C}, R = 1..3, C = 1..4: acc[r][c][0:8] += Σ_p
 //     a[r][p:p+8]·b[c][p:p+8] over k floats (k a multiple of 8), with R rows of
 //     A and C rows of B each contiguous in p (the A·Bᵀ product with long K).
 //   - sgemmPackStrip: copies a strip of B into 16-column panels.
+//   - sgemmPackT16, sgemmPackT6: transpose-pack 16 (6) rows that are
+//     contiguous in p into a panel with 16 (6) values per p, by 8×8
+//     transposes in registers (packing op(B) = Xᵀ and an untransposed A).
 package main
 
 import (
@@ -27,10 +32,6 @@ import (
 )
 
 var out strings.Builder
-
-// pfC is how far along each C row (bytes) the kernels also prefetch: the
-// tile two panels to the right.
-const pfC = 128
 
 // pfA is how far ahead (bytes) the k loop prefetches packed A; 0 disables.
 const pfA = 256
@@ -52,22 +53,24 @@ func main() {
 		}
 	}
 	packStrip()
+	packT(16)
+	packT(6)
 	os.Stdout.WriteString(out.String())
 }
 
 // kern emits sgemmKern{r}x16.
 //
-// func sgemmKernRx16(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, nt int, aadj, badj, cstep int)
+// func sgemmKernRx16(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, nt int, aadj, badj, cstep, cpf int)
 //
 // Registers: CX k counter, R12 k, AX a, R8 as, BX b, R9 bs, DX C of the
-// tile, DI C row, SI ldc, R11 tiles left, R10 scratch;
+// tile, DI C row, SI ldc, R11 tiles left, R10 and R13 scratch;
 // Y0..Y(2r-1) accumulators, Y14/Y15 the B row, Y12/Y13 broadcasts.
 func kern(r int) {
 	name := fmt.Sprintf("sgemmKern%dx16", r)
 	L := func(l string) string { return name + "_" + l }
 	p("")
-	p("// func %s(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha float32, beta float32, nt int, aadj int, badj int, cstep int)", name)
-	p("TEXT ·%s(SB), NOSPLIT, $0-96", name)
+	p("// func %s(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha float32, beta float32, nt int, aadj int, badj int, cstep int, cpf int)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-104", name)
 	p("\tMOVQ k+0(FP), R12")
 	p("\tMOVQ a+8(FP), AX")
 	p("\tMOVQ as+16(FP), R8")
@@ -78,16 +81,21 @@ func kern(r int) {
 	p("\tMOVQ nt+64(FP), R11")
 	p("%s:", L("tile"))
 	p("\tMOVQ R12, CX")
-	// Prefetch the C tile (both lines a 16-float row may touch) and the one
-	// two tiles to the right, so that its loads and stores do not stall.
+	// Prefetch the C tile (both lines a 16-float row may touch) and the
+	// rows cpf bytes further (a later tile; cpf = 0 for none), so that loads
+	// and stores of C do not stall; past the last tile this touches memory
+	// that may not be C, which a prefetch may do.
 	p("\tMOVQ DX, R10")
+	p("\tMOVQ cpf+96(FP), R13")
+	p("\tADDQ DX, R13")
 	for i := 0; i < r; i++ {
 		p("\tPREFETCHT0 (R10)")
 		p("\tPREFETCHT0 60(R10)")
-		p("\tPREFETCHT0 %d(R10)", pfC)
-		p("\tPREFETCHT0 %d(R10)", pfC+60)
+		p("\tPREFETCHT0 (R13)")
+		p("\tPREFETCHT0 60(R13)")
 		if i < r-1 {
 			p("\tADDQ SI, R10")
+			p("\tADDQ SI, R13")
 		}
 	}
 	for i := 0; i < 2*r; i++ {
@@ -269,6 +277,103 @@ func packStrip() {
 	p("\tDECQ CX")
 	p("\tJNZ packstrip_row")
 	p("packstrip_done:")
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// packT emits sgemmPackT16 or sgemmPackT6:
+//
+// func sgemmPackT16(k int, src *float32, lds int, dst *float32)
+// func sgemmPackT6(k int, src *float32, lds int, dst *float32)
+//
+// dst[p·w + j] = src[j·lds/4 + p] for j < w (w = 16 or 6), p < k, k a
+// multiple of 8, lds in bytes. Each step loads 8 floats from 8 rows,
+// transposes them (unpack, shuffle, 128-bit permute) and stores 8 columns.
+// PackT16 does rows 0-7 and 8-15 as two halves of each 64-byte row of dst.
+// PackT6 loads row 5 again as rows 6 and 7 and stores 8 floats at each
+// dst + 24p in increasing p, every store overwriting the previous one's
+// two extra floats: dst needs 2 floats of slack after 6k.
+func packT(w int) {
+	name := fmt.Sprintf("sgemmPackT%d", w)
+	L := func(l string) string { return name + "_" + l }
+	p("")
+	p("// func %s(k int, src *float32, lds int, dst *float32)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-32", name)
+	p("\tMOVQ k+0(FP), CX")
+	p("\tMOVQ src+8(FP), SI")
+	p("\tMOVQ lds+16(FP), R8")
+	p("\tMOVQ dst+24(FP), DI")
+	p("\tSHRQ $3, CX")
+	p("\tJZ %s", L("done"))
+	p("\tLEAQ (R8)(R8*2), R9") // 3·lds
+	halves := 1
+	if w == 16 {
+		halves = 2
+	}
+	p("%s:", L("loop"))
+	for h := 0; h < halves; h++ {
+		// Row pointers: AX = src + 8h rows, BX = AX + 4 rows.
+		if h == 0 {
+			p("\tMOVQ SI, AX")
+		} else {
+			p("\tLEAQ (SI)(R8*8), AX")
+		}
+		p("\tLEAQ (AX)(R8*4), BX")
+		// Load rows 0..7 of the 8×8 block into Y0..Y7.
+		p("\tVMOVUPS (AX), Y0")
+		p("\tVMOVUPS (AX)(R8*1), Y1")
+		p("\tVMOVUPS (AX)(R8*2), Y2")
+		p("\tVMOVUPS (AX)(R9*1), Y3")
+		if w == 16 {
+			p("\tVMOVUPS (BX), Y4")
+			p("\tVMOVUPS (BX)(R8*1), Y5")
+			p("\tVMOVUPS (BX)(R8*2), Y6")
+			p("\tVMOVUPS (BX)(R9*1), Y7")
+		} else {
+			p("\tVMOVUPS (BX), Y4")
+			p("\tVMOVUPS (BX)(R8*1), Y5")
+			p("\tVMOVAPS Y5, Y6")
+			p("\tVMOVAPS Y5, Y7")
+		}
+		// Interleave pairs: Y8.. = unpack(lo/hi) of rows (0,1), (2,3), (4,5), (6,7).
+		for q := 0; q < 4; q++ {
+			p("\tVUNPCKLPS Y%d, Y%d, Y%d", 2*q+1, 2*q, 8+2*q)
+			p("\tVUNPCKHPS Y%d, Y%d, Y%d", 2*q+1, 2*q, 9+2*q)
+		}
+		// Y8 = a0b0a1b1|a4b4a5b5, Y9 = a2b2a3b3|a6b6a7b7 (rows 0,1), Y10/Y11
+		// rows 2,3, Y12/Y13 rows 4,5, Y14/Y15 rows 6,7. Shuffle into 4-row
+		// columns: Y0 = col0|col4 of rows 0-3, ...
+		p("\tVSHUFPS $0x44, Y10, Y8, Y0")
+		p("\tVSHUFPS $0xEE, Y10, Y8, Y1")
+		p("\tVSHUFPS $0x44, Y11, Y9, Y2")
+		p("\tVSHUFPS $0xEE, Y11, Y9, Y3")
+		p("\tVSHUFPS $0x44, Y14, Y12, Y4")
+		p("\tVSHUFPS $0xEE, Y14, Y12, Y5")
+		p("\tVSHUFPS $0x44, Y15, Y13, Y6")
+		p("\tVSHUFPS $0xEE, Y15, Y13, Y7")
+		// Join the rows 0-3 and 4-7 halves: column c (c < 4) is the low lanes
+		// of Yc and Y(c+4), column c+4 the high lanes.
+		for c := 0; c < 4; c++ {
+			p("\tVPERM2F128 $0x20, Y%d, Y%d, Y%d", c+4, c, 8+c)
+			p("\tVPERM2F128 $0x31, Y%d, Y%d, Y%d", c+4, c, 12+c)
+		}
+		for c := 0; c < 8; c++ {
+			reg := 8 + c
+			if c >= 4 {
+				reg = 12 + c - 4
+			}
+			if w == 16 {
+				p("\tVMOVUPS Y%d, %d(DI)", reg, 64*c+32*h)
+			} else {
+				p("\tVMOVUPS Y%d, %d(DI)", reg, 24*c)
+			}
+		}
+	}
+	p("\tADDQ $32, SI")
+	p("\tADDQ $%d, DI", 8*4*w)
+	p("\tDECQ CX")
+	p("\tJNZ %s", L("loop"))
+	p("%s:", L("done"))
 	p("\tVZEROUPPER")
 	p("\tRET")
 }
