@@ -19,8 +19,15 @@ var (
 	testColor  = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff} // red
 )
 
-// curvePlot is one panel: train and test series against the epoch.
-func curvePlot(title, ylabel string, ms []TrainMetrics, train, test func(TrainMetrics) float64) (*plot.Plot, error) {
+// curvePoint is one epoch of a training or search run as the plots need it.
+type curvePoint struct {
+	Epoch                                  int
+	TrainLoss, TrainAcc, EvalLoss, EvalAcc float64
+}
+
+// curvePlot is one panel: the train series and the held-out series (named
+// evalName) against the epoch.
+func curvePlot(title, ylabel, evalName string, ms []curvePoint, train, test func(curvePoint) float64) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = "epoch"
@@ -28,10 +35,10 @@ func curvePlot(title, ylabel string, ms []TrainMetrics, train, test func(TrainMe
 	p.Add(plotter.NewGrid())
 	for _, s := range []struct {
 		name string
-		f    func(TrainMetrics) float64
+		f    func(curvePoint) float64
 		c    color.Color
 		dash bool
-	}{{"train", train, trainColor, false}, {"test", test, testColor, true}} {
+	}{{"train", train, trainColor, false}, {evalName, test, testColor, true}} {
 		xys := make(plotter.XYs, len(ms))
 		for i, m := range ms {
 			xys[i].X, xys[i].Y = float64(m.Epoch), s.f(m)
@@ -64,16 +71,34 @@ func curvePlot(title, ylabel string, ms []TrainMetrics, train, test func(TrainMe
 // PlotCurves draws the loss and accuracy curves of a training run (two
 // panels side by side) into dir/curves.svg and dir/curves.png.
 func PlotCurves(ms []TrainMetrics, dir string) error {
+	pts := make([]curvePoint, len(ms))
+	for i, m := range ms {
+		pts[i] = curvePoint{m.Epoch, m.TrainLoss, m.TrainAcc, m.TestLoss, m.TestAcc}
+	}
+	return plotCurves(pts, "test", dir)
+}
+
+// PlotSearchCurves draws the curves of a search run: the weights' training
+// half against the α (validation) half.
+func PlotSearchCurves(ms []EpochMetrics, dir string) error {
+	pts := make([]curvePoint, len(ms))
+	for i, m := range ms {
+		pts[i] = curvePoint{m.Epoch, m.TrainLoss, m.TrainAcc, m.ValidLoss, m.ValidAcc}
+	}
+	return plotCurves(pts, "valid", dir)
+}
+
+func plotCurves(ms []curvePoint, evalName, dir string) error {
 	if len(ms) == 0 {
 		return fmt.Errorf("no epochs to plot")
 	}
-	lossP, err := curvePlot("loss", "cross-entropy", ms,
-		func(m TrainMetrics) float64 { return m.TrainLoss }, func(m TrainMetrics) float64 { return m.TestLoss })
+	lossP, err := curvePlot("loss", "cross-entropy", evalName, ms,
+		func(m curvePoint) float64 { return m.TrainLoss }, func(m curvePoint) float64 { return m.EvalLoss })
 	if err != nil {
 		return err
 	}
-	accP, err := curvePlot("accuracy", "top-1 accuracy (%)", ms,
-		func(m TrainMetrics) float64 { return m.TrainAcc }, func(m TrainMetrics) float64 { return m.TestAcc })
+	accP, err := curvePlot("accuracy", "top-1 accuracy (%)", evalName, ms,
+		func(m curvePoint) float64 { return m.TrainAcc }, func(m curvePoint) float64 { return m.EvalAcc })
 	if err != nil {
 		return err
 	}

@@ -60,6 +60,8 @@ type EpochMetrics struct {
 	ExpectedMFLOPs float64         `json:"expected_mflops"`
 	Genotype       json.RawMessage `json:"genotype"`
 	Seconds        float64         `json:"seconds"`
+	SoftmaxNormal  [][]float32     `json:"softmax_normal"`
+	SoftmaxReduce  [][]float32     `json:"softmax_reduce"`
 }
 
 // Search runs `darts search` with cfg, logging to w.
@@ -189,6 +191,7 @@ func search(cfg SearchConfig, w io.Writer, stopAfter int) error {
 		bar.Done()
 		vLoss, vAcc := evaluate(g, be, net.Forward, evalL)
 		gt := net.Genotype()
+		wn, wr := net.ArchWeights()
 		last = EpochMetrics{
 			Epoch: epoch + 1, LR: lr,
 			TrainLoss: lossSum / float64(seen), TrainAcc: 100 * float64(correct) / float64(seen),
@@ -196,11 +199,12 @@ func search(cfg SearchConfig, w io.Writer, stopAfter int) error {
 			ExpectedMFLOPs: net.ExpectedMFLOPs(),
 			Genotype:       json.RawMessage(mustJSON(gt)),
 			Seconds:        time.Since(t0).Seconds(),
+			SoftmaxNormal:  wn,
+			SoftmaxReduce:  wr,
 		}
 		fmt.Fprintf(w, "epoch %d/%d  lr %.5f  train loss %.4f acc %.2f%%  valid loss %.4f acc %.2f%%  E[MFLOPs] %.1f  %.1fs\n",
 			epoch+1, cfg.Epochs, lr, last.TrainLoss, last.TrainAcc, vLoss, vAcc, last.ExpectedMFLOPs, last.Seconds)
 		fmt.Fprintf(w, "genotype = %s\n", gt)
-		wn, wr := net.ArchWeights()
 		fmt.Fprintf(w, "softmax(α) normal:\n%s", cells.FormatWeights(wn, cfg.Steps))
 		fmt.Fprintf(w, "softmax(α) reduce:\n%s", cells.FormatWeights(wr, cfg.Steps))
 		if err := writeSearchOutputs(cfg.Out, net, gt); err != nil {
@@ -208,6 +212,11 @@ func search(cfg SearchConfig, w io.Writer, stopAfter int) error {
 		}
 		if err := appendMetrics(metricsPath, last); err != nil {
 			return err
+		}
+		if hist, err := readSearchMetrics(metricsPath); err == nil {
+			if err := PlotSearchCurves(hist, cfg.Out); err != nil {
+				fmt.Fprintf(w, "warning: could not draw the curves: %v\n", err)
+			}
 		}
 		if err := saveSearchCheckpoint(ckPath, net, sgd, arch.Opt, searchCheckpoint{NextEpoch: epoch + 1, Config: cfg}); err != nil {
 			return err
@@ -228,7 +237,7 @@ func search(cfg SearchConfig, w io.Writer, stopAfter int) error {
 		fmt.Fprintf(w, "; last epoch: valid acc %.2f%%, train acc %.2f%%", last.ValidAcc, last.TrainAcc)
 	}
 	fmt.Fprintf(w, "\ngenotype: %s\n", gt)
-	fmt.Fprintf(w, "written to %s: genotype.json, alphas.json, metrics.jsonl, normal.svg, reduce.svg, normal.dot, reduce.dot, checkpoint.safetensors\n", cfg.Out)
+	fmt.Fprintf(w, "written to %s: genotype.json, alphas.json, metrics.jsonl, normal.svg, reduce.svg, normal.dot, reduce.dot, curves.svg, curves.png, checkpoint.safetensors\n", cfg.Out)
 	fmt.Fprintf(w, "retrain it with: darts train --genotype %s\n", filepath.Join(cfg.Out, "genotype.json"))
 	return nil
 }
@@ -368,4 +377,24 @@ func truncateMetrics(path string, keep int) error {
 		}
 	}
 	return WriteFileAtomic(path, out)
+}
+
+// readSearchMetrics reads metrics.jsonl back.
+func readSearchMetrics(path string) ([]EpochMetrics, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var ms []EpochMetrics
+	for i, line := range strings.Split(string(b), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var m EpochMetrics
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, i+1, err)
+		}
+		ms = append(ms, m)
+	}
+	return ms, nil
 }
