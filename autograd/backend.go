@@ -17,7 +17,9 @@ type Storage interface {
 //
 // Conventions, as for package kernels: forward methods overwrite their
 // output; backward methods accumulate into the gradients they are given
-// (dx += …), and a nil gradient argument means "not wanted". 4-D activations
+// (dx += …), and a nil gradient argument means "not wanted". A backward
+// method with a setDx argument overwrites dx instead when setDx is true (dx
+// then holds no values yet and need not be zeroed first). 4-D activations
 // are channel-major (C, N, H, W); 2-D tensors (N, F) are row-major.
 //
 // A Backend value may be shared by tensors created from several goroutines
@@ -56,6 +58,9 @@ type Kernels interface {
 	ScaleElem(y, x, s Storage, k int)
 	AxpyElem(s Storage, k int, x, y Storage)
 	DotAcc(ds Storage, k int, x, y Storage)
+	// WeightedSum sets y = Σᵢ s[ks[i]]·xs[i] (at least one term; each
+	// element summed in term order).
+	WeightedSum(y, s Storage, ks []int, xs []Storage)
 	// ScaleSamples multiplies sample n of a (C, N, HW) tensor by scale[n].
 	ScaleSamples(y, x Storage, scale []float32, C, N, HW int)
 	ScaleSamplesBackward(dx, dy Storage, scale []float32, C, N, HW int)
@@ -73,9 +78,9 @@ type Kernels interface {
 	DepthwiseConv(y, x, w Storage, s kernels.DWConv)
 	DepthwiseConvBackward(dx, dw, dy, x, w Storage, s kernels.DWConv)
 	PointwiseConv(y, x, w Storage, s kernels.PWConv)
-	PointwiseConvBackward(dx, dw, dy, x, w Storage, s kernels.PWConv)
+	PointwiseConvBackward(dx, dw, dy, x, w Storage, s kernels.PWConv, setDx bool)
 	Linear(y, x, w, b Storage, n, in, out int) // b may be nil
-	LinearBackward(dx, dw, db, dy, x, w Storage, n, in, out int)
+	LinearBackward(dx, dw, db, dy, x, w Storage, n, in, out int, setDx bool)
 
 	// Pooling. arg holds the int32 bits of the arg-max indices.
 	MaxPool(y, arg, x Storage, s kernels.Pool)

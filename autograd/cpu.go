@@ -66,8 +66,21 @@ func (c *CPU) scratch(n int) []float32 {
 	return c.work[:n]
 }
 
-// Fill implements Kernels.
-func (*CPU) Fill(dst Storage, v float32) { kernels.Fill(h(dst), v) }
+// Fill implements Kernels. Zeroing, by far the most common fill (fresh
+// gradients), clears the memory in parallel blocks with the runtime's
+// vectorised clear.
+func (*CPU) Fill(dst Storage, v float32) {
+	d := h(dst)
+	if v != 0 {
+		kernels.Fill(d, v)
+		return
+	}
+	if len(d) < 1<<15 {
+		clear(d)
+		return
+	}
+	kernels.ParallelFor(len(d), 1<<15, func(lo, hi int) { clear(d[lo:hi]) })
+}
 
 // Copy implements Kernels.
 func (*CPU) Copy(dst Storage, dstOff int, src Storage, srcOff, n int) {
@@ -117,6 +130,37 @@ func (*CPU) AxpyElem(s Storage, k int, x, y Storage) { kernels.Axpy(h(s)[k], h(x
 
 // DotAcc implements Kernels.
 func (*CPU) DotAcc(ds Storage, k int, x, y Storage) { h(ds)[k] += kernels.Dot(h(x), h(y)) }
+
+// wsBlock is the block of WeightedSum: the partial sum of a block stays in
+// the L1 cache while the terms stream through it.
+const wsBlock = 1 << 12
+
+// WeightedSum implements Kernels: block by block, y = s[k₀]·x₀ then
+// y += s[kᵢ]·xᵢ, so that y is written to memory once instead of once per
+// term, with the same arithmetic as ScaleElem and AxpyElem.
+func (*CPU) WeightedSum(y, s Storage, ks []int, xs []Storage) {
+	yd, sd := h(y), h(s)
+	n := len(yd)
+	if len(xs) == 0 || len(ks) != len(xs) {
+		panic("autograd: CPU.WeightedSum: no terms or mismatched indices")
+	}
+	for _, x := range xs {
+		if len(h(x)) < n {
+			panic("autograd: CPU.WeightedSum: term shorter than the sum")
+		}
+	}
+	nb := (n + wsBlock - 1) / wsBlock
+	kernels.ParallelFor(nb, 8, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			i0, i1 := b*wsBlock, min((b+1)*wsBlock, n)
+			yb := yd[i0:i1]
+			kernels.Scale(yb, sd[ks[0]], h(xs[0])[i0:i1])
+			for i := 1; i < len(xs); i++ {
+				kernels.Axpy(sd[ks[i]], h(xs[i])[i0:i1], yb)
+			}
+		}
+	})
+}
 
 // ScaleSamples implements Kernels.
 func (*CPU) ScaleSamples(y, x Storage, scale []float32, C, N, HW int) {
@@ -200,14 +244,24 @@ func (c *CPU) PointwiseConv(y, x, w Storage, s kernels.PWConv) {
 }
 
 // PointwiseConvBackward implements Kernels.
-func (c *CPU) PointwiseConvBackward(dx, dw, dy, x, w Storage, s kernels.PWConv) {
+func (c *CPU) PointwiseConvBackward(dx, dw, dy, x, w Storage, s kernels.PWConv, setDx bool) {
 	work := c.scratch(s.WorkSize())
 	if dw != nil {
 		kernels.PointwiseConvBackwardWeight(h(dw), h(dy), h(x), s, work)
 	}
-	if dx != nil {
-		kernels.PointwiseConvBackwardInput(h(dx), h(dy), h(w), h(x), s, work)
+	if dx == nil {
+		return
 	}
+	if setDx && s.Stride <= 1 && s.Offset == 0 && !s.ReLUIn {
+		// dx[Cin, P] = wᵀ·dy[Cout, P], written rather than added.
+		P := s.N * s.H * s.W
+		kernels.Sgemm(true, false, s.Cin, P, s.Cout, 1, h(w), s.Cin, h(dy), P, 0, h(dx), P)
+		return
+	}
+	if setDx {
+		c.Fill(dx, 0)
+	}
+	kernels.PointwiseConvBackwardInput(h(dx), h(dy), h(w), h(x), s, work)
 }
 
 // Linear implements Kernels: y (n, out) = x (n, in) · wᵀ + b.
@@ -226,10 +280,14 @@ func (*CPU) Linear(y, x, w, b Storage, n, in, out int) {
 }
 
 // LinearBackward implements Kernels.
-func (*CPU) LinearBackward(dx, dw, db, dy, x, w Storage, n, in, out int) {
+func (*CPU) LinearBackward(dx, dw, db, dy, x, w Storage, n, in, out int, setDx bool) {
 	dyd := h(dy)
 	if dx != nil {
-		kernels.Sgemm(false, false, n, in, out, 1, dyd, out, h(w), in, 1, h(dx), in)
+		beta := float32(1)
+		if setDx {
+			beta = 0
+		}
+		kernels.Sgemm(false, false, n, in, out, 1, dyd, out, h(w), in, beta, h(dx), in)
 	}
 	if dw != nil {
 		kernels.Sgemm(true, false, out, in, n, 1, dyd, out, h(x), in, 1, h(dw), in)

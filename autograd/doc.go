@@ -61,14 +61,33 @@
 // returns is graph-owned: its storage comes from the graph's pool, a free
 // list of storages keyed by length, and goes back there:
 //
-//   - during Backward, as soon as no remaining backward step needs it: the
-//     output of op i (value and gradient) and op i's saved scratch (batch
-//     statistics, arg-max indices, dropout masks, softmax probabilities)
-//     are freed right after op i's backward step, since every consumer of
-//     that output was recorded later and has already run;
+//   - on Drop, during the forward pass, for values that no recorded
+//     backward step reads (the graph counts, per tensor, the recorded steps
+//     that read its values: a convolution reads its input, a batch norm
+//     without affine transform only its own output, a pooling or a
+//     concatenation nothing);
+//   - during Backward, as soon as no remaining backward step needs it: at
+//     the start, the values no step reads; then the values of a tensor
+//     right after the last step reading them, and the output of op i
+//     (value and gradient) and op i's saved scratch (batch statistics,
+//     arg-max indices, dropout masks, softmax probabilities) right after
+//     op i's backward step, since every consumer of that output was
+//     recorded later and has already run;
 //   - when Backward returns, for everything else (the tape is cleared too);
 //   - on Release, for tensors made with recording off and for tensors kept
 //     with Keep (which survive Backward, e.g. logits for the accuracy).
+//
+// Gradients of graph-owned tensors are not zero-filled: the first
+// contribution overwrites a fresh gradient where the op can write rather
+// than add (Add, WeightedSum, ScaleBy, Concat, Reshape, Dropout, DropPath,
+// an unstrided pointwise convolution without fused ReLU, Linear), and only
+// a gradient first reached by an accumulating kernel is zeroed. Add hands
+// its output gradient itself to one input whose gradient is still empty.
+// A WeightedSum feeding the output of a batch norm without affine
+// transform leaves that gradient pending as w[k]·dy: the batch norm's
+// backward step folds w[k] into its per-channel scale and takes <dy, x_k>
+// for ∂/∂w[k] from its own reductions, so the mixed-op outputs' gradients
+// are never stored.
 //
 // A released tensor must not be used again; its *Tensor value is recycled
 // for later results and Data panics on it until then. Because storages,

@@ -23,9 +23,11 @@ import (
 //	g.Release()                   // frees kept tensors too
 //
 // Backward frees every graph-owned tensor (except kept ones) when it
-// returns, and frees each activation during the backward pass as soon as no
-// remaining backward step needs it. Release frees everything, including
-// tensors made in no-grad mode; call it after an inference forward pass.
+// returns, and frees each activation's values and gradient during the
+// backward pass as soon as no remaining backward step needs them; Drop
+// frees values no backward step reads already during the forward pass.
+// Release frees everything, including tensors made in no-grad mode; call
+// it after an inference forward pass.
 // A released tensor must not be used again (its *Tensor value is recycled
 // for later results).
 //
@@ -37,18 +39,22 @@ type Graph struct {
 	be     Backend
 	noGrad bool
 
-	tape  []node
-	ntape int
+	tape   []node
+	ntape  int
+	sealed int // tape[:sealed] have been counted in their inputs' saved
 
 	owned []*Tensor // graph-owned tensors not yet recycled (kept ones included)
 	spare []*Tensor // recycled Tensor values
 	pool  map[int][]Storage
 	host  []float32 // host scratch (masks)
+	sts   []Storage // scratch list of storages
+
+	zeros, ones Storage // constant vectors for BatchNormBackward from the output
 
 	gen     uint64
 	ran     int   // backward steps run by the last Backward (tests)
 	allocs  int   // storages allocated from the backend
-	pooled  int64 // floats held by the pool plus floats live in owned tensors
+	held    int64 // floats allocated from the backend: in the pool or live
 	maxLive int64
 	live    int64
 }
@@ -87,6 +93,68 @@ func (g *Graph) Keep(t *Tensor) *Tensor {
 	return t
 }
 
+// Drop declares that the caller will not use the graph-owned tensor t again
+// (as an op input or otherwise) before Backward or Release; gradients
+// still flow through it. If no recorded backward step reads its values,
+// they are released at once instead of being held to the end of the
+// forward pass; else Backward releases them, as every tensor's, right
+// after the last step that reads them. Typical use: the output of a
+// convolution that only feeds a batch norm without affine transform, whose
+// backward step reads its own output rather than its input. Drop on a
+// user-owned, kept or already released tensor does nothing. Using t after
+// Drop panics as for a released tensor.
+func (g *Graph) Drop(t *Tensor) {
+	if t == nil || t.g != g || t.kept || t.st == nil {
+		return
+	}
+	g.seal()
+	if t.saved == 0 {
+		g.freeValue(t)
+	}
+}
+
+// seal counts the nodes recorded since the last call in the saved count
+// of each graph-owned tensor whose values their backward steps read.
+func (g *Graph) seal() {
+	for ; g.sealed < g.ntape; g.sealed++ {
+		n := &g.tape[g.sealed]
+		if n.saves(-1) {
+			n.out.saved++
+		}
+		for _, a := range n.aux {
+			if a != nil {
+				a.saved++ // scratch: freed with the node
+			}
+		}
+		for i, in := range n.ins {
+			if in.g == g && n.saves(i) {
+				in.saved++
+			}
+		}
+	}
+}
+
+// saves reports whether node n's backward step reads the values of its
+// input i, or of its output for i = -1.
+func (n *node) saves(i int) bool {
+	switch n.op {
+	case opConv, opDWConv, opPWConv, opLinear, opBatchNormInfer:
+		return i == 0 || i == 1 // x and the weight (γ)
+	case opBatchNorm:
+		if n.flag { // from the output: x̂ = y
+			return i == -1
+		}
+		return i == 0 || i == 1
+	case opReLU:
+		return i == 0
+	case opScaleBy, opWeightedSum:
+		return i >= 0
+	case opSoftmax:
+		return i == -1
+	}
+	return false
+}
+
 // Release clears the tape and returns the storage of every graph-owned
 // tensor, kept ones included, to the pool.
 func (g *Graph) Release() { g.releaseAll(true) }
@@ -99,11 +167,12 @@ type MemStats struct {
 	Allocs     int   // storages ever allocated from the backend
 	LiveFloats int64 // floats in graph-owned tensors now
 	PeakFloats int64 // high-water mark of LiveFloats
+	HeldFloats int64 // floats allocated from the backend, live or idle in the pool
 }
 
 // MemStats reports the pool counters.
 func (g *Graph) MemStats() MemStats {
-	return MemStats{Allocs: g.allocs, LiveFloats: g.live, PeakFloats: g.maxLive}
+	return MemStats{Allocs: g.allocs, LiveFloats: g.live, PeakFloats: g.maxLive, HeldFloats: g.held}
 }
 
 // ---- storage pool ----
@@ -120,6 +189,7 @@ func (g *Graph) get(n int) Storage {
 		return s
 	}
 	g.allocs++
+	g.held += int64(n)
 	return g.be.Alloc(n)
 }
 
@@ -171,23 +241,80 @@ func (g *Graph) free(t *Tensor) {
 	g.freeGrad(t)
 }
 
+// freeValue returns a graph-owned tensor's value storage to the pool; its
+// gradient, if any, stays.
+func (g *Graph) freeValue(t *Tensor) {
+	if t.st != nil {
+		g.put(t.st)
+		t.st, t.data = nil, nil
+	}
+}
+
 func (g *Graph) freeGrad(t *Tensor) {
 	if t.gst != nil {
 		g.put(t.gst)
 		t.gst, t.gdata = nil, nil
 	}
+	t.gfresh = false
+	if t.lzSrc != nil {
+		g.resolved(t)
+	}
+}
+
+// ---- pending (scaled) gradients ----
+
+// deferGrad makes x's gradient, which must have none yet, the pending
+// s[k]·(src's gradient), and with dot the contribution <x, src's gradient>
+// to s[k]'s gradient, which must then stay alive until x's producer has
+// run backward. src's gradient storage and s's values stay alive until it
+// is resolved.
+func (g *Graph) deferGrad(x, src, s *Tensor, k int, dot bool) {
+	x.lzSrc, x.lzS, x.lzK, x.lzDot = src, s, k, dot
+	src.gpins++
+	if s.g == g {
+		s.saved++
+	}
+}
+
+// resolved drops x's pending gradient once it has been used (or made
+// real), releasing what it held.
+func (g *Graph) resolved(x *Tensor) {
+	src, s := x.lzSrc, x.lzS
+	x.lzSrc, x.lzS = nil, nil
+	src.gpins--
+	if src.gpins == 0 && src.gdead {
+		g.freeGrad(src)
+	}
+	if s.g == g {
+		s.saved--
+		if s.saved == 0 && !s.kept && g.gen != 0 {
+			g.freeValue(s)
+		}
+	}
+}
+
+// materialize turns x's pending gradient into a real one.
+func (g *Graph) materialize(x *Tensor) {
+	s := g.get(x.n)
+	if x.lzDot {
+		g.be.DotAcc(g.gradOf(x.lzS), x.lzK, x.lzSrc.gst, x.st)
+	}
+	g.be.ScaleElem(s, x.lzSrc.gst, x.lzS.st, x.lzK)
+	x.gst, x.gdata, x.gfresh = s, x.be.Host(s), false
+	g.resolved(x)
 }
 
 func (g *Graph) releaseAll(includeKept bool) {
 	for i := 0; i < g.ntape; i++ {
 		g.tape[i].clear()
 	}
-	g.ntape = 0
+	g.ntape, g.sealed = 0, 0
 	j := 0
 	for _, t := range g.owned {
 		if t.kept && !includeKept {
 			t.node = 0
 			t.RequiresGrad = false // a constant from now on
+			t.saved, t.gpins, t.gdead = 0, 0, false
 			g.freeGrad(t)
 			g.owned[j] = t
 			j++
@@ -249,7 +376,7 @@ type node struct {
 	pw   kernels.PWConv
 	pool kernels.Pool
 	i    [6]int
-	flag bool
+	flag bool // AvgPool: countIncludePad; BatchNorm: backward from the output
 	ints []int32
 	fl   []float32
 	bn   *BatchNorm
@@ -340,18 +467,28 @@ func (g *Graph) backward(y *Tensor, dy []float32, wrt []*Tensor) {
 		if y.g != g && y.g != nil {
 			panic("autograd: Backward: output of another graph")
 		}
-		gs := g.gradOf(y)
 		if dy == nil {
 			one := g.hostScratch(1)
 			one[0] = 1
-			g.be.Accumulate(gs, 0, g.upload(one), 0, 1)
+			dy = one
+		}
+		if gs, fresh := g.gradOut(y); fresh {
+			g.be.Upload(gs, 0, dy)
 		} else {
 			g.be.Accumulate(gs, 0, g.upload(dy), 0, y.n)
+		}
+		// From here on only backward steps read values: release those
+		// that none of them reads.
+		g.seal()
+		for _, t := range g.owned {
+			if t.saved == 0 && !t.kept {
+				g.freeValue(t)
+			}
 		}
 		// Reverse sweep.
 		for i := g.ntape - 1; i >= 0; i-- {
 			n := &g.tape[i]
-			if n.out.mark == gen && n.out.gst != nil {
+			if n.out.mark == gen && (n.out.gst != nil || n.out.lzSrc != nil) {
 				g.runBackward(n)
 			}
 			g.retire(n)
@@ -372,12 +509,28 @@ func (g *Graph) upload(v []float32) Storage {
 }
 
 // retire frees what node n held once its backward step is done: its output
-// (every consumer of which came later on the tape and has run) and scratch.
+// (every consumer of which came later on the tape and has run), its
+// scratch, and the values of inputs no remaining backward step reads.
 func (g *Graph) retire(n *node) {
-	if !n.out.kept {
-		g.free(n.out)
+	y := n.out
+	if n.saves(-1) {
+		y.saved--
+	}
+	if y.saved == 0 && !y.kept { // else a pending gradient still reads it
+		g.freeValue(y)
+	}
+	if y.gpins > 0 { // pending gradients still read its gradient
+		y.gdead = true
 	} else {
-		g.freeGrad(n.out)
+		g.freeGrad(y)
+	}
+	for i, in := range n.ins {
+		if in.g == g && n.saves(i) {
+			in.saved--
+			if in.saved == 0 && !in.kept {
+				g.freeValue(in)
+			}
+		}
 	}
 	for i, a := range n.aux {
 		if a != nil {
@@ -387,26 +540,47 @@ func (g *Graph) retire(n *node) {
 	}
 }
 
-// gradOf returns the gradient storage of t, made (zeroed) on first use, or
-// nil when t is not on a path to a wanted leaf.
+// gradOf returns the gradient storage of t for a backward step to add its
+// contribution to, made (zeroed) on first use, or nil when t is not on a
+// path to a wanted leaf.
 func (g *Graph) gradOf(t *Tensor) Storage {
+	s, fresh := g.gradOut(t)
+	if fresh {
+		g.be.Fill(s, 0)
+	}
+	return s
+}
+
+// gradOut is gradOf for a backward step that can either add its
+// contribution or overwrite the whole gradient with it: fresh reports that
+// the storage holds no contribution yet (its contents are undefined), and
+// the caller must then write every element. Gradients of graph-owned
+// tensors start fresh; those of leaves accumulate across Backward calls.
+func (g *Graph) gradOut(t *Tensor) (s Storage, fresh bool) {
 	if t == nil || t.mark != g.gen || g.gen == 0 {
-		return nil
+		return nil, false
+	}
+	if t.lzSrc != nil {
+		g.materialize(t)
 	}
 	if t.gst == nil {
 		if t.g == nil {
 			t.gst = t.be.Alloc(t.n)
 		} else {
 			t.gst = g.get(t.n)
-			g.be.Fill(t.gst, 0)
+			t.gfresh = true
 		}
 		t.gdata = t.be.Host(t.gst)
 	}
-	return t.gst
+	fresh, t.gfresh = t.gfresh, false
+	return t.gst, fresh
 }
 
 func (g *Graph) runBackward(n *node) {
 	g.ran++
+	if n.out.lzSrc != nil && !(n.op == opBatchNorm && n.flag) {
+		g.materialize(n.out)
+	}
 	switch n.op {
 	case opConv:
 		g.convBackward(n)

@@ -28,6 +28,8 @@ func (*nopCPU) ReLUBackward(dx, dy, x Storage) {}
 
 func (*nopCPU) ScaleElem(y, x, s Storage, k int) {}
 
+func (*nopCPU) WeightedSum(y, s Storage, ks []int, xs []Storage) {}
+
 func (*nopCPU) AxpyElem(s Storage, k int, x, y Storage) {}
 
 func (*nopCPU) DotAcc(ds Storage, k int, x, y Storage) {}
@@ -52,11 +54,11 @@ func (*nopCPU) DepthwiseConvBackward(dx, dw, dy, x, w Storage, s kernels.DWConv)
 
 func (*nopCPU) PointwiseConv(y, x, w Storage, s kernels.PWConv) {}
 
-func (*nopCPU) PointwiseConvBackward(dx, dw, dy, x, w Storage, s kernels.PWConv) {}
+func (*nopCPU) PointwiseConvBackward(dx, dw, dy, x, w Storage, s kernels.PWConv, setDx bool) {}
 
 func (*nopCPU) Linear(y, x, w, b Storage, n, in, out int) {}
 
-func (*nopCPU) LinearBackward(dx, dw, db, dy, x, w Storage, n, in, out int) {}
+func (*nopCPU) LinearBackward(dx, dw, db, dy, x, w Storage, n, in, out int, setDx bool) {}
 
 func (*nopCPU) MaxPool(y, arg, x Storage, s kernels.Pool) {}
 

@@ -31,11 +31,36 @@ func (g *Graph) Add(xs ...*Tensor) *Tensor {
 }
 
 func (g *Graph) addBackward(n *node) {
-	for _, x := range n.ins {
-		if dx := g.gradOf(x); dx != nil {
-			g.be.Accumulate(dx, 0, n.out.gst, 0, x.n)
+	y := n.out
+	adopt := -1 // an input that takes over y's gradient storage
+	for i, x := range n.ins {
+		if adopt < 0 && x.g == g && x.gst == nil && x.lzSrc == nil && x.mark == g.gen && once(n.ins, i) {
+			adopt = i
+			continue
+		}
+		if dx, fresh := g.gradOut(x); fresh {
+			g.be.Copy(dx, 0, y.gst, 0, x.n)
+		} else if dx != nil {
+			g.be.Accumulate(dx, 0, y.gst, 0, x.n)
 		}
 	}
+	if adopt >= 0 {
+		// Its gradient is dy itself, and nothing reads y's gradient after
+		// this step: hand the storage over instead of copying it.
+		x := n.ins[adopt]
+		x.gst, x.gdata, x.gfresh = y.gst, y.gdata, false
+		y.gst, y.gdata = nil, nil
+	}
+}
+
+// once reports whether xs[i] appears only once in xs.
+func once(xs []*Tensor, i int) bool {
+	for j, x := range xs {
+		if j != i && x == xs[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // ScaleBy returns x·s[k], where s is a tensor (e.g. the softmax weights of
@@ -59,7 +84,9 @@ func (g *Graph) ScaleBy(x, s *Tensor, k int) *Tensor {
 func (g *Graph) scaleByBackward(n *node) {
 	x, s, k := n.ins[0], n.ins[1], n.i[0]
 	dy := n.out.gst
-	if dx := g.gradOf(x); dx != nil {
+	if dx, fresh := g.gradOut(x); fresh {
+		g.be.ScaleElem(dx, dy, s.st, k)
+	} else if dx != nil {
 		g.be.AxpyElem(s.st, k, dy, dx)
 	}
 	if ds := g.gradOf(s); ds != nil {
@@ -87,10 +114,13 @@ func (g *Graph) WeightedSum(w *Tensor, ks []int, xs []*Tensor) *Tensor {
 		rec = rec || x.RequiresGrad
 	}
 	y := g.like(xs[0])
-	g.be.ScaleElem(y.st, xs[0].st, w.st, ks[0])
-	for i := 1; i < len(xs); i++ {
-		g.be.AxpyElem(w.st, ks[i], xs[i].st, y.st)
+	sts := g.sts[:0]
+	for _, x := range xs {
+		sts = append(sts, x.st)
 	}
+	g.be.WeightedSum(y.st, w.st, ks, sts)
+	clear(sts)
+	g.sts = sts[:0]
 	if rec && !g.noGrad {
 		n := g.record(opWeightedSum, y)
 		n.ins = append(n.ins, w)
@@ -107,11 +137,23 @@ func (g *Graph) weightedSumBackward(n *node) {
 	dw := g.gradOf(w)
 	for i, x := range n.ins[1:] {
 		k := int(n.ints[i])
-		if dx := g.gradOf(x); dx != nil {
-			g.be.AxpyElem(w.st, k, dy, dx)
+		if x.g == g && x.node > 0 && x.mark == g.gen && x.gst == nil && x.lzSrc == nil && g.tape[x.node-1].takesScaledGrad() {
+			// x's producer takes dx = w[k]·dy as is, and can form
+			// <dy, x> on the way if w's gradient outlives its step.
+			dot := dw != nil && (w.g != g || w.node < x.node)
+			if dw != nil && !dot {
+				g.be.DotAcc(dw, k, dy, x.st)
+			}
+			g.deferGrad(x, n.out, w, k, dot)
+			continue
 		}
 		if dw != nil {
 			g.be.DotAcc(dw, k, dy, x.st)
+		}
+		if dx, fresh := g.gradOut(x); fresh {
+			g.be.ScaleElem(dx, dy, w.st, k)
+		} else if dx != nil {
+			g.be.AxpyElem(w.st, k, dy, dx)
 		}
 	}
 }
@@ -176,7 +218,9 @@ func (g *Graph) Concat(xs ...*Tensor) *Tensor {
 func (g *Graph) concatBackward(n *node) {
 	off := 0
 	for _, x := range n.ins {
-		if dx := g.gradOf(x); dx != nil {
+		if dx, fresh := g.gradOut(x); fresh {
+			g.be.Copy(dx, 0, n.out.gst, off, x.n)
+		} else if dx != nil {
 			g.be.Accumulate(dx, 0, n.out.gst, off, x.n)
 		}
 		off += x.n
@@ -276,8 +320,8 @@ func (g *Graph) Flatten(x *Tensor) *Tensor {
 
 func (g *Graph) reshapeBackward(n *node) {
 	x := n.ins[0]
-	if dx := g.gradOf(x); dx != nil {
-		g.relayout(dx, x, n.out.gst, n.out, true)
+	if dx, fresh := g.gradOut(x); dx != nil {
+		g.relayout(dx, x, n.out.gst, n.out, !fresh)
 	}
 }
 
@@ -362,7 +406,9 @@ func (g *Graph) Dropout(x *Tensor, p float64, rng RNG) *Tensor {
 }
 
 func (g *Graph) dropoutBackward(n *node) {
-	if dx := g.gradOf(n.ins[0]); dx != nil {
+	if dx, fresh := g.gradOut(n.ins[0]); fresh {
+		g.be.Mul(dx, n.out.gst, n.aux[0].st)
+	} else if dx != nil {
 		g.be.MulAcc(dx, n.out.gst, n.aux[0].st)
 	}
 }
@@ -407,7 +453,10 @@ func (g *Graph) DropPath(x *Tensor, keep float64, rng RNG) *Tensor {
 
 func (g *Graph) dropPathBackward(n *node) {
 	x := n.ins[0]
-	if dx := g.gradOf(x); dx != nil {
-		g.be.ScaleSamplesBackward(dx, n.out.gst, n.fl, x.shape[1], x.shape[0], x.shape[2]*x.shape[3])
+	C, N, HW := x.shape[1], x.shape[0], x.shape[2]*x.shape[3]
+	if dx, fresh := g.gradOut(x); fresh {
+		g.be.ScaleSamples(dx, n.out.gst, n.fl, C, N, HW)
+	} else if dx != nil {
+		g.be.ScaleSamplesBackward(dx, n.out.gst, n.fl, C, N, HW)
 	}
 }

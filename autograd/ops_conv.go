@@ -123,7 +123,8 @@ func (g *Graph) PointwiseConv(x, w *Tensor, stride, offset int, reluIn bool) *Te
 
 func (g *Graph) pwBackward(n *node) {
 	x, w := n.ins[0], n.ins[1]
-	g.be.PointwiseConvBackward(g.gradOf(x), g.gradOf(w), n.out.gst, x.st, w.st, n.pw)
+	dx, fresh := g.gradOut(x)
+	g.be.PointwiseConvBackward(dx, g.gradOf(w), n.out.gst, x.st, w.st, n.pw, fresh)
 }
 
 // Linear is the fully connected layer y = x·wᵀ + b: x (N, in), w (out, in)
@@ -163,5 +164,6 @@ func (g *Graph) linearBackward(n *node) {
 	if len(n.ins) > 2 {
 		db = g.gradOf(n.ins[2])
 	}
-	g.be.LinearBackward(g.gradOf(x), g.gradOf(w), db, n.out.gst, x.st, w.st, n.i[0], n.i[1], n.i[2])
+	dx, fresh := g.gradOut(x)
+	g.be.LinearBackward(dx, g.gradOf(w), db, n.out.gst, x.st, w.st, n.i[0], n.i[1], n.i[2], fresh)
 }

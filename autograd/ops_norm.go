@@ -84,12 +84,18 @@ func (g *Graph) BatchNorm(x *Tensor, bn *BatchNorm, training bool) *Tensor {
 	}
 	n := g.record(opBatchNorm, y)
 	n.ins = append(n.ins, x)
+	n.bn = bn
+	n.i[0], n.i[1] = C, M
 	if bn.Weight != nil {
 		n.ins = append(n.ins, bn.Weight, bn.Bias)
+		n.aux = [2]*Tensor{mean, invStd}
+		return y
 	}
-	n.bn = bn
-	n.aux = [2]*Tensor{mean, invStd}
-	n.i[0], n.i[1] = C, M
+	// Without an affine transform y is x̂ itself, so the backward step reads
+	// y and invStd instead of x: x may be released (see Drop).
+	g.free(mean)
+	n.aux[0] = invStd
+	n.flag = true
 	return y
 }
 
@@ -101,11 +107,57 @@ func (g *Graph) bnBackward(n *node) {
 		dgamma, dbeta = g.gradOf(n.ins[1]), g.gradOf(n.ins[2])
 	}
 	C, M := n.i[0], n.i[1]
+	if n.op == opBatchNorm && n.flag {
+		// dx = invStd·(dy - mean(dy) - x̂·mean(dy·x̂)) with x̂ = y: the
+		// kernel's formula with x = y, mean = 0, invStd = 1 and γ = invStd.
+		zeros, ones := g.constants(C)
+		y, dy, gamma := n.out, n.out.gst, n.aux[0].st
+		if y.lzSrc == nil {
+			if dx != nil {
+				g.be.BatchNormBackward(dx, nil, nil, dy, y.st, gamma, zeros, ones, C, M)
+			}
+			return
+		}
+		// Pending dy = s[k]·dsrc: scale γ instead, and take the pending
+		// ∂/∂s[k] += <y, dsrc> from the "dγ" of the kernel's own sums,
+		// Σ dsrc·x̂ per channel.
+		sg := g.get(C)
+		g.be.ScaleElem(sg, gamma, y.lzS.st, y.lzK)
+		var dots Storage
+		if y.lzDot {
+			dots = g.get(C)
+			g.be.Fill(dots, 0)
+		}
+		if dx != nil || dots != nil {
+			g.be.BatchNormBackward(dx, dots, nil, y.lzSrc.gst, y.st, sg, zeros, ones, C, M)
+		}
+		if dots != nil {
+			g.be.DotAcc(g.gradOf(y.lzS), y.lzK, dots, ones)
+			g.put(dots)
+		}
+		g.put(sg)
+		g.resolved(y)
+		return
+	}
 	if n.op == opBatchNorm {
 		g.be.BatchNormBackward(dx, dgamma, dbeta, n.out.gst, x.st, st(bn.Weight), n.aux[0].st, n.aux[1].st, C, M)
 		return
 	}
 	g.be.BatchNormInferBackward(dx, dgamma, dbeta, n.out.gst, x.st, st(bn.Weight), bn.RunningMean.st, bn.RunningVar.st, C, M, bn.Eps)
+}
+
+// takesScaledGrad reports whether the node's backward step can read its
+// output gradient as a pending s[k]·dsrc (a batch norm from its output: the
+// scale folds into γ).
+func (n *node) takesScaledGrad() bool { return n.op == opBatchNorm && n.flag }
+
+// constants returns storages holding at least c zeros and c ones.
+func (g *Graph) constants(c int) (zeros, ones Storage) {
+	if g.zeros == nil || g.zeros.Len() < c {
+		g.zeros, g.ones = g.be.Alloc(c), g.be.Alloc(c)
+		g.be.Fill(g.ones, 1)
+	}
+	return g.zeros, g.ones
 }
 
 // ReLU is max(x, 0), element-wise, any shape.

@@ -46,6 +46,20 @@ type Tensor struct {
 	node int    // 1 + index of the producing node on g's tape; 0 if none
 	mark uint64 // equals the running Backward's generation when on a path to a wanted leaf
 	kept bool
+
+	// Graph-owned tensors only:
+	gfresh bool  // gst came from the pool and holds no contribution yet
+	saved  int32 // recorded nodes whose backward step still reads the values
+	// A pending gradient: ∂/∂t = s[k]·∂/∂src, with src's gradient storage,
+	// scale tensor s and index k (a WeightedSum feeding a batch norm that
+	// folds the scale into its own backward step); gst is nil meanwhile.
+	// With lzDot, ∂/∂s[k] += <t, ∂/∂src> is pending too.
+	lzSrc *Tensor
+	lzS   *Tensor
+	lzK   int
+	lzDot bool
+	gpins int32 // pending gradients that read this tensor's gradient
+	gdead bool  // the producing node retired while pinned
 }
 
 func checkShape(shape []int) int {

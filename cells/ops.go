@@ -73,7 +73,9 @@ func (p *poolOp) Forward(g *ag.Graph, x *ag.Tensor, training bool) *ag.Tensor {
 		y = g.AvgPool(x, 3, p.stride, 1, false)
 	}
 	if p.bn != nil {
-		y = g.BatchNorm(y, p.bn, training)
+		z := g.BatchNorm(y, p.bn, training)
+		g.Drop(y)
+		return z
 	}
 	return y
 }
@@ -102,7 +104,9 @@ func NewReLUConvBN(b *Builder, prefix string, cin, cout int, affine bool) *ReLUC
 
 func (r *ReLUConvBN) Forward(g *ag.Graph, x *ag.Tensor, training bool) *ag.Tensor {
 	y := g.PointwiseConv(x, r.W, r.stride, 0, true)
-	return g.BatchNorm(y, r.BN, training)
+	z := g.BatchNorm(y, r.BN, training)
+	g.Drop(y)
+	return z
 }
 func (r *ReLUConvBN) FLOPs(h, w int) int { return r.cin * r.cout * h * w }
 func (r *ReLUConvBN) Identity() bool     { return false }
@@ -132,7 +136,12 @@ func NewFactorizedReduce(b *Builder, prefix string, cin, cout int, affine bool) 
 func (f *FactorizedReduce) Forward(g *ag.Graph, x *ag.Tensor, training bool) *ag.Tensor {
 	a := g.PointwiseConv(x, f.W1, 2, 0, true)
 	c := g.PointwiseConv(x, f.W2, 2, 1, true)
-	return g.BatchNorm(g.Concat(a, c), f.BN, training)
+	ac := g.Concat(a, c)
+	g.Drop(a)
+	g.Drop(c)
+	y := g.BatchNorm(ac, f.BN, training)
+	g.Drop(ac)
+	return y
 }
 func (f *FactorizedReduce) FLOPs(h, w int) int { return f.cin * f.cout * (h / 2) * (w / 2) }
 func (f *FactorizedReduce) Identity() bool     { return false }
@@ -158,9 +167,9 @@ func newSepConv(b *Builder, prefix string, c, k, stride, pad int, affine bool) *
 
 func (s *sepConv) Forward(g *ag.Graph, x *ag.Tensor, training bool) *ag.Tensor {
 	y := g.DepthwiseConv2D(x, s.dw1, s.stride, s.pad, 1, true)
-	y = g.BatchNorm(g.PointwiseConv(y, s.pw1, 1, 0, false), s.bn1, training)
+	y = convBN(g, y, s.pw1, s.bn1, training)
 	y = g.DepthwiseConv2D(y, s.dw2, 1, s.pad, 1, true)
-	return g.BatchNorm(g.PointwiseConv(y, s.pw2, 1, 0, false), s.bn2, training)
+	return convBN(g, y, s.pw2, s.bn2, training)
 }
 func (s *sepConv) FLOPs(h, w int) int {
 	ho, wo := h/s.stride, w/s.stride
@@ -186,7 +195,17 @@ func newDilConv(b *Builder, prefix string, c, k, stride, pad, dilation int, affi
 
 func (d *dilConv) Forward(g *ag.Graph, x *ag.Tensor, training bool) *ag.Tensor {
 	y := g.DepthwiseConv2D(x, d.dw, d.stride, d.pad, d.dilation, true)
-	return g.BatchNorm(g.PointwiseConv(y, d.pw, 1, 0, false), d.bn, training)
+	return convBN(g, y, d.pw, d.bn, training)
+}
+
+// convBN is a 1×1 convolution followed by a batch norm. The convolution's
+// output is dropped as soon as the batch norm has read it: a batch norm
+// without affine transform differentiates from its own output.
+func convBN(g *ag.Graph, x, w *ag.Tensor, bn *ag.BatchNorm, training bool) *ag.Tensor {
+	y := g.PointwiseConv(x, w, 1, 0, false)
+	z := g.BatchNorm(y, bn, training)
+	g.Drop(y)
+	return z
 }
 func (d *dilConv) FLOPs(h, w int) int {
 	ho, wo := h/d.stride, w/d.stride

@@ -33,15 +33,21 @@ func NewMixedOp(b *Builder, prefix string, c, stride int) *MixedOp {
 // Forward returns Σ_k w[row·8+k]·op_k(x), w being the cell's softmax(α)
 // (edges × primitives) tensor.
 func (m *MixedOp) Forward(g *ag.Graph, x, w *ag.Tensor, row int, training bool) *ag.Tensor {
-	m.ks, m.outs = m.ks[:0], m.outs[:0]
+	m.ks, m.outs = m.terms(g, x, row, training, m.ks[:0], m.outs[:0])
+	return g.WeightedSum(w, m.ks, m.outs)
+}
+
+// terms appends the weight indices row·8+k and the outputs op_k(x) of the
+// edge's ops ('none' left out) to ks and outs.
+func (m *MixedOp) terms(g *ag.Graph, x *ag.Tensor, row int, training bool, ks []int, outs []*ag.Tensor) ([]int, []*ag.Tensor) {
 	for k, op := range m.Ops {
 		if _, isZero := op.(zeroOp); isZero {
 			continue
 		}
-		m.ks = append(m.ks, row*len(m.Ops)+k)
-		m.outs = append(m.outs, op.Forward(g, x, training))
+		ks = append(ks, row*len(m.Ops)+k)
+		outs = append(outs, op.Forward(g, x, training))
 	}
-	return g.WeightedSum(w, m.ks, m.outs)
+	return ks, outs
 }
 
 // SearchCell is the DARTS search cell: two preprocessed inputs, Steps
@@ -54,7 +60,8 @@ type SearchCell struct {
 	Pre0, Pre1 Op
 	Edges      []*MixedOp
 	states     []*ag.Tensor
-	sums       []*ag.Tensor
+	ks         []int
+	outs       []*ag.Tensor
 }
 
 // NewSearchCell builds cell prefix (e.g. "cells.3") with c channels per node;
@@ -86,12 +93,15 @@ func (c *SearchCell) Forward(g *ag.Graph, s0, s1, w *ag.Tensor, training bool) *
 	c.states = append(c.states[:0], c.Pre0.Forward(g, s0, training), c.Pre1.Forward(g, s1, training))
 	e := 0
 	for i := 0; i < c.Steps; i++ {
-		c.sums = c.sums[:0]
+		// Node i is Σ_j MixedOp_j(states[j]): one weighted sum over the
+		// ops of all its incoming edges, so that neither the edge sums
+		// nor their total are stored separately.
+		c.ks, c.outs = c.ks[:0], c.outs[:0]
 		for j := range c.states {
-			c.sums = append(c.sums, c.Edges[e].Forward(g, c.states[j], w, e, training))
+			c.ks, c.outs = c.Edges[e].terms(g, c.states[j], e, training, c.ks, c.outs)
 			e++
 		}
-		c.states = append(c.states, g.Add(c.sums...))
+		c.states = append(c.states, g.WeightedSum(w, c.ks, c.outs))
 	}
 	return g.Concat(c.states[len(c.states)-c.Multiplier:]...)
 }

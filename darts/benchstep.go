@@ -36,6 +36,8 @@ type StepBenchResult struct {
 	ForwardGFLOP float64   `json:"forward_gflop"`
 	GFLOPS       float64   `json:"gflop_per_s"`
 	PeakRSSMB    float64   `json:"peak_rss_mb"`
+	GraphPeakMB  float64   `json:"graph_peak_mb"` // high-water mark of live graph-owned tensors
+	GraphHeldMB  float64   `json:"graph_held_mb"` // storage the graph's pool allocated (live or idle)
 	Params       int       `json:"params"`
 	TimesMS      []float64 `json:"times_ms"`
 }
@@ -165,10 +167,12 @@ func BenchStep(cfg StepBenchConfig, threads int) (StepBenchResult, error) {
 	passes := map[string]float64{"forward": 1, "weight": 3, "arch": archPasses, "search": archPasses + 3}[cfg.Mode]
 	fwd := 2 * net.forwardMACs() * float64(cfg.BatchSize) / 1e9
 	imgs := float64(cfg.BatchSize) // training-batch images per iteration, as bench/torch/bench_step.py
+	ms := g.MemStats()
 	return StepBenchResult{
 		Mode: cfg.Mode, Unrolled: cfg.Unrolled, C: cfg.InitChannels, Layers: cfg.Layers, Batch: cfg.BatchSize,
 		Iters: cfg.Iters, Threads: threads, MedianMS: med, MinMS: sorted[0],
 		ImagesPerS: imgs / (med / 1000), ForwardGFLOP: fwd, GFLOPS: fwd * passes / (med / 1000),
-		PeakRSSMB: peakRSSMB(), Params: cells.CountParams(net.Weights), TimesMS: times,
+		PeakRSSMB: peakRSSMB(), GraphPeakMB: float64(ms.PeakFloats) * 4 / (1 << 20),
+		GraphHeldMB: float64(ms.HeldFloats) * 4 / (1 << 20), Params: cells.CountParams(net.Weights), TimesMS: times,
 	}, nil
 }
