@@ -63,75 +63,95 @@ func init() {
 	registerKernel("Conv2DBackwardWeight", haveAsm)
 }
 
+// colArgs are the arguments of the im2col / col2im jobs.
+type colArgs struct {
+	col, x []float32
+	s      Conv
+}
+
+var (
+	im2colJobs = newJobs(im2colBody)
+	col2imJobs = newJobs(col2imBody)
+)
+
 // im2col writes col[(ci·KH+ki)·KW+kj][n·Ho·Wo + oh·Wo + ow].
 func im2col(col, x []float32, s Conv) {
+	ohw := s.OutH() * s.OutW()
+	im2colJobs.do(s.Cin*s.KH*s.KW*s.N, max(1, ewGrain/max(ohw, 1)), colArgs{col: col, x: x, s: s})
+}
+
+func im2colBody(a *colArgs, lo, hi int) {
+	col, x, s := a.col, a.x, a.s
 	ho, wo := s.OutH(), s.OutW()
 	hw, ohw := s.H*s.W, ho*wo
 	P := s.N * ohw
 	khw := s.KH * s.KW
-	ParallelFor(s.Cin*khw*s.N, max(1, ewGrain/max(ohw, 1)), func(lo, hi int) {
-		for t := lo; t < hi; t++ {
-			r, n := t/s.N, t%s.N
-			ci, kk := r/khw, r%khw
-			ki, kj := kk/s.KW, kk%s.KW
-			xp := x[(ci*s.N+n)*hw : (ci*s.N+n+1)*hw]
-			cp := col[r*P+n*ohw : r*P+(n+1)*ohw]
-			off := kj*s.Dilation - s.Pad
-			jlo, jhi := validRange(off, s.Stride, s.W, wo)
-			for oh := 0; oh < ho; oh++ {
-				cr := cp[oh*wo : (oh+1)*wo]
-				ih := oh*s.Stride - s.Pad + ki*s.Dilation
-				if ih < 0 || ih >= s.H {
-					for j := range cr {
-						cr[j] = 0
-					}
-					continue
-				}
-				xr := xp[ih*s.W : (ih+1)*s.W]
-				for j := 0; j < jlo; j++ {
+	for t := lo; t < hi; t++ {
+		r, n := t/s.N, t%s.N
+		ci, kk := r/khw, r%khw
+		ki, kj := kk/s.KW, kk%s.KW
+		xp := x[(ci*s.N+n)*hw : (ci*s.N+n+1)*hw]
+		cp := col[r*P+n*ohw : r*P+(n+1)*ohw]
+		off := kj*s.Dilation - s.Pad
+		jlo, jhi := validRange(off, s.Stride, s.W, wo)
+		for oh := 0; oh < ho; oh++ {
+			cr := cp[oh*wo : (oh+1)*wo]
+			ih := oh*s.Stride - s.Pad + ki*s.Dilation
+			if ih < 0 || ih >= s.H {
+				for j := range cr {
 					cr[j] = 0
 				}
-				for j := jlo; j < jhi; j++ {
-					cr[j] = xr[j*s.Stride+off]
-				}
-				for j := jhi; j < wo; j++ {
-					cr[j] = 0
-				}
+				continue
+			}
+			xr := xp[ih*s.W : (ih+1)*s.W]
+			for j := 0; j < jlo; j++ {
+				cr[j] = 0
+			}
+			for j := jlo; j < jhi; j++ {
+				cr[j] = xr[j*s.Stride+off]
+			}
+			for j := jhi; j < wo; j++ {
+				cr[j] = 0
 			}
 		}
-	})
+	}
 }
 
 // col2im accumulates the column matrix back into dx.
 func col2im(dx, col []float32, s Conv) {
+	khw, ohw := s.KH*s.KW, s.OutH()*s.OutW()
+	col2imJobs.do(s.Cin*s.N, max(1, ewGrain/max(khw*ohw, 1)), colArgs{col: col, x: dx, s: s})
+}
+
+// col2imBody: dx in a.x.
+func col2imBody(a *colArgs, lo, hi int) {
+	dx, col, s := a.x, a.col, a.s
 	ho, wo := s.OutH(), s.OutW()
 	hw, ohw := s.H*s.W, ho*wo
 	P := s.N * ohw
 	khw := s.KH * s.KW
-	ParallelFor(s.Cin*s.N, max(1, ewGrain/max(khw*ohw, 1)), func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			ci, n := p/s.N, p%s.N
-			dxp := dx[p*hw : (p+1)*hw]
-			for kk := 0; kk < khw; kk++ {
-				ki, kj := kk/s.KW, kk%s.KW
-				r := ci*khw + kk
-				cp := col[r*P+n*ohw : r*P+(n+1)*ohw]
-				off := kj*s.Dilation - s.Pad
-				jlo, jhi := validRange(off, s.Stride, s.W, wo)
-				for oh := 0; oh < ho; oh++ {
-					ih := oh*s.Stride - s.Pad + ki*s.Dilation
-					if ih < 0 || ih >= s.H {
-						continue
-					}
-					dr := dxp[ih*s.W : (ih+1)*s.W]
-					cr := cp[oh*wo : (oh+1)*wo]
-					for j := jlo; j < jhi; j++ {
-						dr[j*s.Stride+off] += cr[j]
-					}
+	for p := lo; p < hi; p++ {
+		ci, n := p/s.N, p%s.N
+		dxp := dx[p*hw : (p+1)*hw]
+		for kk := 0; kk < khw; kk++ {
+			ki, kj := kk/s.KW, kk%s.KW
+			r := ci*khw + kk
+			cp := col[r*P+n*ohw : r*P+(n+1)*ohw]
+			off := kj*s.Dilation - s.Pad
+			jlo, jhi := validRange(off, s.Stride, s.W, wo)
+			for oh := 0; oh < ho; oh++ {
+				ih := oh*s.Stride - s.Pad + ki*s.Dilation
+				if ih < 0 || ih >= s.H {
+					continue
+				}
+				dr := dxp[ih*s.W : (ih+1)*s.W]
+				cr := cp[oh*wo : (oh+1)*wo]
+				for j := jlo; j < jhi; j++ {
+					dr[j*s.Stride+off] += cr[j]
 				}
 			}
 		}
-	})
+	}
 }
 
 // Conv2D computes y = conv(x, w), overwriting y. work must hold

@@ -122,6 +122,9 @@ func TestPointwiseConv(t *testing.T) {
 			for _, relu := range []bool{false, true} {
 				cases = append(cases, PWConv{Cin: 5, Cout: 7, N: 3, H: 8, W: 9, Stride: st, Offset: off, ReLUIn: relu})
 				cases = append(cases, PWConv{Cin: 4, Cout: 2, N: 2, H: 7, W: 6, Stride: st, Offset: off, ReLUIn: relu})
+				// W a multiple of 16: the stride-2 assembly gather/scatter.
+				cases = append(cases, PWConv{Cin: 3, Cout: 4, N: 2, H: 7, W: 16, Stride: st, Offset: off, ReLUIn: relu})
+				cases = append(cases, PWConv{Cin: 2, Cout: 3, N: 3, H: 8, W: 32, Stride: st, Offset: off, ReLUIn: relu})
 			}
 		}
 	}

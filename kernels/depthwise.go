@@ -83,25 +83,42 @@ func DepthwiseConv(y, x, w []float32, s DWConv) {
 	dwForwardGo(y, x, w, s)
 }
 
+// dwGoArgs are the arguments of the pure-Go depthwise jobs.
+type dwGoArgs struct {
+	y, x, w, dx, dy, part, dw []float32
+	s                         DWConv
+}
+
+var (
+	dwFwdGoJobs = newJobs(dwForwardGoBody)
+	dwBInGoJobs = newJobs(dwBackwardInputGoBody)
+	dwBWGoJobs  = newJobs(dwBackwardWeightGoBody)
+	dwBWRedJobs = newJobs(dwWeightReduceBody)
+)
+
 func dwForwardGo(y, x, w []float32, s DWConv) {
+	dwFwdGoJobs.do(s.C*s.N, 1, dwGoArgs{y: y, x: x, w: w, s: s})
+}
+
+func dwForwardGoBody(a *dwGoArgs, lo, hi int) {
+	s := a.s
 	ho, wo := s.OutH(), s.OutW()
 	hw, ohw := s.H*s.W, ho*wo
 	kk := s.K * s.K
-	ParallelFor(s.C*s.N, 1, func(lo, hi int) {
-		var buf []float32
+	var bp *[]float32
+	if s.ReLUIn {
+		bp = getScratch(hw)
+		defer putScratch(bp)
+	}
+	for p := lo; p < hi; p++ {
+		c := p / s.N
+		xp := a.x[p*hw : (p+1)*hw]
 		if s.ReLUIn {
-			buf = make([]float32, hw)
+			reluGo(*bp, xp)
+			xp = *bp
 		}
-		for p := lo; p < hi; p++ {
-			c := p / s.N
-			xp := x[p*hw : (p+1)*hw]
-			if s.ReLUIn {
-				reluGo(buf, xp)
-				xp = buf
-			}
-			dwPlaneGo(y[p*ohw:(p+1)*ohw], xp, w[c*kk:(c+1)*kk], s, ho, wo)
-		}
-	})
+		dwPlaneGo(a.y[p*ohw:(p+1)*ohw], xp, a.w[c*kk:(c+1)*kk], s, ho, wo)
+	}
 }
 
 // dwPlaneGo computes one output plane (overwriting it) from one input plane.
@@ -122,6 +139,9 @@ func dwPlaneGo(y, x, w []float32, s DWConv, ho, wo int) {
 				wv := w[ki*K+kj]
 				off := kj*D - P
 				lo, hi := validRange(off, S, W, wo)
+				if lo >= hi {
+					continue // this tap never lands inside the row
+				}
 				if S == 1 {
 					xs := xr[lo+off : hi+off]
 					ys := yr[lo:hi]
@@ -155,28 +175,31 @@ func DepthwiseConvBackwardInput(dx, dy, w, x []float32, s DWConv) {
 }
 
 func dwBackwardInputGo(dx, dy, w, x []float32, s DWConv) {
+	dwBInGoJobs.do(s.C*s.N, 1, dwGoArgs{dx: dx, dy: dy, w: w, x: x, s: s})
+}
+
+func dwBackwardInputGoBody(a *dwGoArgs, lo, hi int) {
+	s := a.s
 	ho, wo := s.OutH(), s.OutW()
 	hw, ohw := s.H*s.W, ho*wo
 	kk := s.K * s.K
-	ParallelFor(s.C*s.N, 1, func(lo, hi int) {
-		var buf []float32
+	var bp *[]float32
+	if s.ReLUIn {
+		bp = getScratch(hw)
+		defer putScratch(bp)
+	}
+	for p := lo; p < hi; p++ {
+		c := p / s.N
+		dxp := a.dx[p*hw : (p+1)*hw]
 		if s.ReLUIn {
-			buf = make([]float32, hw)
+			buf := *bp
+			clear(buf)
+			dwPlaneBackInGo(buf, a.dy[p*ohw:(p+1)*ohw], a.w[c*kk:(c+1)*kk], s, ho, wo)
+			reluBackGo(dxp, buf, a.x[p*hw:(p+1)*hw])
+		} else {
+			dwPlaneBackInGo(dxp, a.dy[p*ohw:(p+1)*ohw], a.w[c*kk:(c+1)*kk], s, ho, wo)
 		}
-		for p := lo; p < hi; p++ {
-			c := p / s.N
-			dxp := dx[p*hw : (p+1)*hw]
-			if s.ReLUIn {
-				for i := range buf {
-					buf[i] = 0
-				}
-				dwPlaneBackInGo(buf, dy[p*ohw:(p+1)*ohw], w[c*kk:(c+1)*kk], s, ho, wo)
-				reluBackGo(dxp, buf, x[p*hw:(p+1)*hw])
-			} else {
-				dwPlaneBackInGo(dxp, dy[p*ohw:(p+1)*ohw], w[c*kk:(c+1)*kk], s, ho, wo)
-			}
-		}
-	})
+	}
 }
 
 // dwPlaneBackInGo scatters one output-gradient plane into dx (accumulating).
@@ -194,6 +217,9 @@ func dwPlaneBackInGo(dx, dy, w []float32, s DWConv, ho, wo int) {
 				wv := w[ki*K+kj]
 				off := kj*D - P
 				lo, hi := validRange(off, S, W, wo)
+				if lo >= hi {
+					continue
+				}
 				if S == 1 {
 					ds := dxr[lo+off : hi+off]
 					gs := dyr[lo:hi]
@@ -223,46 +249,60 @@ func DepthwiseConvBackwardWeight(dw, dy, x []float32, s DWConv) {
 	} else {
 		dwBackwardWeightGo(part, dy, x, s)
 	}
-	ParallelFor(s.C, 4, func(lo, hi int) {
-		acc := make([]float64, kk)
-		for c := lo; c < hi; c++ {
-			for t := range acc {
-				acc[t] = 0
-			}
-			for n := 0; n < s.N; n++ {
-				pp := part[(c*s.N+n)*kk : (c*s.N+n+1)*kk]
-				for t, v := range pp {
-					acc[t] += float64(v)
-				}
-			}
-			d := dw[c*kk : (c+1)*kk]
-			for t := range d {
-				d[t] += float32(acc[t])
+	dwBWRedJobs.do(s.C, 4, dwGoArgs{dw: dw, part: part, s: s})
+}
+
+// dwWeightReduceBody adds the per-plane partials of channels [lo, hi) in
+// batch order, in float64, to dw.
+func dwWeightReduceBody(a *dwGoArgs, lo, hi int) {
+	s := a.s
+	kk := s.K * s.K
+	var accBuf [25]float64
+	acc := accBuf[:0]
+	if kk <= len(accBuf) {
+		acc = accBuf[:kk]
+	} else {
+		acc = make([]float64, kk)
+	}
+	for c := lo; c < hi; c++ {
+		clear(acc)
+		for n := 0; n < s.N; n++ {
+			pp := a.part[(c*s.N+n)*kk : (c*s.N+n+1)*kk]
+			for t, v := range pp {
+				acc[t] += float64(v)
 			}
 		}
-	})
+		d := a.dw[c*kk : (c+1)*kk]
+		for t := range d {
+			d[t] += float32(acc[t])
+		}
+	}
 }
 
 // dwBackwardWeightGo writes the K×K weight-gradient partial of every plane
 // p = c*N+n into part[p*K*K:].
 func dwBackwardWeightGo(part, dy, x []float32, s DWConv) {
+	dwBWGoJobs.do(s.C*s.N, 1, dwGoArgs{part: part, dy: dy, x: x, s: s})
+}
+
+func dwBackwardWeightGoBody(a *dwGoArgs, lo, hi int) {
+	s := a.s
 	ho, wo := s.OutH(), s.OutW()
 	hw, ohw := s.H*s.W, ho*wo
 	kk := s.K * s.K
-	ParallelFor(s.C*s.N, 1, func(lo, hi int) {
-		var buf []float32
+	var bp *[]float32
+	if s.ReLUIn {
+		bp = getScratch(hw)
+		defer putScratch(bp)
+	}
+	for p := lo; p < hi; p++ {
+		xp := a.x[p*hw : (p+1)*hw]
 		if s.ReLUIn {
-			buf = make([]float32, hw)
+			reluGo(*bp, xp)
+			xp = *bp
 		}
-		for p := lo; p < hi; p++ {
-			xp := x[p*hw : (p+1)*hw]
-			if s.ReLUIn {
-				reluGo(buf, xp)
-				xp = buf
-			}
-			dwPlaneWeightGo(part[p*kk:(p+1)*kk], dy[p*ohw:(p+1)*ohw], xp, s, ho, wo)
-		}
-	})
+		dwPlaneWeightGo(a.part[p*kk:(p+1)*kk], a.dy[p*ohw:(p+1)*ohw], xp, s, ho, wo)
+	}
 }
 
 // dwPlaneWeightGo overwrites dw (K×K) with the gradient from one plane.
@@ -273,7 +313,7 @@ func dwPlaneWeightGo(dw, dy, x []float32, s DWConv, ho, wo int) {
 			off := kj*D - P
 			lo, hi := validRange(off, S, W, wo)
 			var acc float32
-			for oh := 0; oh < ho; oh++ {
+			for oh := 0; oh < ho && lo < hi; oh++ {
 				ih := oh*S - P + ki*D
 				if ih < 0 || ih >= s.H {
 					continue

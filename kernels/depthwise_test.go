@@ -102,6 +102,29 @@ func dwCases() []DWConv {
 			}
 		}
 	}
+	// "Same" stride-1 shapes with W a multiple of 8 (the direct kernels):
+	// one to five vectors per row, heights that are not a multiple of the
+	// 8-row block and heights below the padding.
+	for _, k := range []int{3, 5} {
+		for _, d := range []int{1, 2} {
+			for _, hw := range [][2]int{{1, 8}, {3, 16}, {5, 24}, {13, 32}, {20, 40}} {
+				for _, relu := range []bool{false, true} {
+					cs = append(cs, DWConv{C: 2, N: 2, H: hw[0], W: hw[1], K: k, Stride: 1, Pad: d * (k - 1) / 2, Dilation: d, ReLUIn: relu})
+				}
+			}
+		}
+	}
+	// Stride 2, "same" padding, W a multiple of 16: the input gradient by
+	// output parity (one to three vectors per class row, odd heights).
+	for _, k := range []int{3, 5} {
+		for _, d := range []int{1, 2} {
+			for _, hw := range [][2]int{{2, 16}, {7, 16}, {16, 32}, {21, 48}} {
+				for _, relu := range []bool{false, true} {
+					cs = append(cs, DWConv{C: 2, N: 2, H: hw[0], W: hw[1], K: k, Stride: 2, Pad: d * (k - 1) / 2, Dilation: d, ReLUIn: relu})
+				}
+			}
+		}
+	}
 	// A 1×1 and a 7×7 to exercise "any odd K" on the reference.
 	cs = append(cs, DWConv{C: 2, N: 1, H: 5, W: 6, K: 1, Stride: 1, Pad: 0, Dilation: 1})
 	cs = append(cs, DWConv{C: 2, N: 2, H: 11, W: 10, K: 7, Stride: 1, Pad: 3, Dilation: 1, ReLUIn: true})

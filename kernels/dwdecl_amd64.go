@@ -244,6 +244,78 @@ func dwbK5D2S2R8(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, 
 //go:noescape
 func dwbK5D2S2R4(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
 
+//go:noescape
+func dwdfK3D1M0(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdfK3D1M0R(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdfK3D1M1(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdfK3D1M2(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdfK3D2M0(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdfK3D2M0R(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdfK3D2M1(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdfK3D2M2(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdfK5D1M0(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdfK5D1M0R(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdfK5D1M1(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdfK5D1M2(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdfK5D2M0(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdfK5D2M0R(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdfK5D2M1(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdfK5D2M2(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdrK1x1(in *float32, intab *int, out *float32, outtab *int, w *float32, coff *int, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdrK1x2(in *float32, intab *int, out *float32, outtab *int, w *float32, coff *int, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdrK2x1(in *float32, intab *int, out *float32, outtab *int, w *float32, coff *int, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdrK2x2(in *float32, intab *int, out *float32, outtab *int, w *float32, coff *int, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdrK2x3(in *float32, intab *int, out *float32, outtab *int, w *float32, coff *int, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdrK3x2(in *float32, intab *int, out *float32, outtab *int, w *float32, coff *int, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdrK3x3(in *float32, intab *int, out *float32, outtab *int, w *float32, coff *int, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdrK5x5(in *float32, intab *int, out *float32, outtab *int, w *float32, coff *int, mf, ml *int32, nv, nb int)
+
 func init() {
 	dwfTab[0][0][0][0][0] = dwfK3D1S1R8M0
 	dwfTab[0][0][0][0][1] = dwfK3D1S1R8M1
@@ -325,4 +397,28 @@ func init() {
 	dwbTab[1][1][0][1] = dwbK5D2S1R4
 	dwbTab[1][1][1][0] = dwbK5D2S2R8
 	dwbTab[1][1][1][1] = dwbK5D2S2R4
+	dwdfTab[0][0][0] = dwdfK3D1M0
+	dwdfTab[0][0][1] = dwdfK3D1M0R
+	dwdfTab[0][0][2] = dwdfK3D1M1
+	dwdfTab[0][0][3] = dwdfK3D1M2
+	dwdfTab[0][1][0] = dwdfK3D2M0
+	dwdfTab[0][1][1] = dwdfK3D2M0R
+	dwdfTab[0][1][2] = dwdfK3D2M1
+	dwdfTab[0][1][3] = dwdfK3D2M2
+	dwdfTab[1][0][0] = dwdfK5D1M0
+	dwdfTab[1][0][1] = dwdfK5D1M0R
+	dwdfTab[1][0][2] = dwdfK5D1M1
+	dwdfTab[1][0][3] = dwdfK5D1M2
+	dwdfTab[1][1][0] = dwdfK5D2M0
+	dwdfTab[1][1][1] = dwdfK5D2M0R
+	dwdfTab[1][1][2] = dwdfK5D2M1
+	dwdfTab[1][1][3] = dwdfK5D2M2
+	dwdrTab[1][1] = dwdrK1x1
+	dwdrTab[1][2] = dwdrK1x2
+	dwdrTab[2][1] = dwdrK2x1
+	dwdrTab[2][2] = dwdrK2x2
+	dwdrTab[2][3] = dwdrK2x3
+	dwdrTab[3][2] = dwdrK3x2
+	dwdrTab[3][3] = dwdrK3x3
+	dwdrTab[5][5] = dwdrK5x5
 }

@@ -1,5 +1,7 @@
 package kernels
 
+import "math"
+
 // Elementwise kernels and reductions on flat float32 slices.
 //
 // The streaming kernels split their range over Threads() with ParallelFor;
@@ -28,6 +30,25 @@ func init() {
 	registerKernel("ScaleSamplesBackward", haveAsm)
 }
 
+// ewArgs are the arguments of the elementwise jobs.
+type ewArgs struct {
+	d, x, y []float32
+	a       float32
+	N, HW   int
+}
+
+var (
+	addJobs         = newJobs(addBody)
+	axpyJobs        = newJobs(axpyBody)
+	scaleJobs       = newJobs(scaleBody)
+	fillJobs        = newJobs(fillBody)
+	reluJobs        = newJobs(reluBody)
+	reluBackJobs    = newJobs(reluBackBody)
+	scaleSampJobs   = newJobs(scaleSamplesBody)
+	scaleSampBJobs  = newJobs(scaleSamplesBackBody)
+	reduceBlockJobs = newJobs(reduceBlocksBody)
+)
+
 func checkLen(name string, n int, ls ...int) {
 	for _, l := range ls {
 		if l < n {
@@ -40,13 +61,15 @@ func checkLen(name string, n int, ls ...int) {
 func Add(dst, x, y []float32) {
 	n := len(dst)
 	checkLen("Add", n, len(x), len(y))
-	ParallelFor(n, ewGrain, func(lo, hi int) {
-		if useAsm {
-			addAsm(dst[lo:hi], x[lo:hi], y[lo:hi])
-			return
-		}
-		addGo(dst[lo:hi], x[lo:hi], y[lo:hi])
-	})
+	addJobs.do(n, ewGrain, ewArgs{d: dst, x: x, y: y})
+}
+
+func addBody(a *ewArgs, lo, hi int) {
+	if useAsm {
+		addAsm(a.d[lo:hi], a.x[lo:hi], a.y[lo:hi])
+		return
+	}
+	addGo(a.d[lo:hi], a.x[lo:hi], a.y[lo:hi])
 }
 
 func addGo(dst, x, y []float32) {
@@ -61,26 +84,22 @@ func addGo(dst, x, y []float32) {
 func AddTo(dst, x []float32) {
 	n := len(dst)
 	checkLen("AddTo", n, len(x))
-	ParallelFor(n, ewGrain, func(lo, hi int) {
-		if useAsm {
-			addAsm(dst[lo:hi], dst[lo:hi], x[lo:hi])
-			return
-		}
-		addGo(dst[lo:hi], dst[lo:hi], x[lo:hi])
-	})
+	addJobs.do(n, ewGrain, ewArgs{d: dst, x: dst, y: x})
 }
 
 // Axpy sets y += alpha*x over len(y) elements.
 func Axpy(alpha float32, x, y []float32) {
 	n := len(y)
 	checkLen("Axpy", n, len(x))
-	ParallelFor(n, ewGrain, func(lo, hi int) {
-		if useAsm {
-			axpyAsm(alpha, x[lo:hi], y[lo:hi])
-			return
-		}
-		axpyGo(alpha, x[lo:hi], y[lo:hi])
-	})
+	axpyJobs.do(n, ewGrain, ewArgs{d: y, x: x, a: alpha})
+}
+
+func axpyBody(a *ewArgs, lo, hi int) {
+	if useAsm {
+		axpyAsm(a.a, a.x[lo:hi], a.d[lo:hi])
+		return
+	}
+	axpyGo(a.a, a.x[lo:hi], a.d[lo:hi])
 }
 
 func axpyGo(alpha float32, x, y []float32) {
@@ -94,13 +113,15 @@ func axpyGo(alpha float32, x, y []float32) {
 func Scale(dst []float32, alpha float32, x []float32) {
 	n := len(dst)
 	checkLen("Scale", n, len(x))
-	ParallelFor(n, ewGrain, func(lo, hi int) {
-		if useAsm {
-			scaleAsm(dst[lo:hi], alpha, x[lo:hi])
-			return
-		}
-		scaleGo(dst[lo:hi], alpha, x[lo:hi])
-	})
+	scaleJobs.do(n, ewGrain, ewArgs{d: dst, x: x, a: alpha})
+}
+
+func scaleBody(a *ewArgs, lo, hi int) {
+	if useAsm {
+		scaleAsm(a.d[lo:hi], a.a, a.x[lo:hi])
+		return
+	}
+	scaleGo(a.d[lo:hi], a.a, a.x[lo:hi])
 }
 
 func scaleGo(dst []float32, alpha float32, x []float32) {
@@ -112,41 +133,80 @@ func scaleGo(dst []float32, alpha float32, x []float32) {
 
 // Fill sets every element of dst to v.
 func Fill(dst []float32, v float32) {
-	ParallelFor(len(dst), ewGrain, func(lo, hi int) {
-		d := dst[lo:hi]
-		for i := range d {
-			d[i] = v
-		}
-	})
+	fillJobs.do(len(dst), ewGrain, ewArgs{d: dst, a: v})
 }
 
-// reduceBlocks evaluates f on each redBlock-sized block of [0, n) and returns
-// the float64 sum of the block results taken in block order.
-func reduceBlocks(n int, f func(lo, hi int) float64) float64 {
+func fillBody(a *ewArgs, lo, hi int) {
+	d := a.d[lo:hi]
+	if math.Float32bits(a.a) == 0 { // +0: memclr
+		clear(d)
+		return
+	}
+	for i := range d {
+		d[i] = a.a
+	}
+}
+
+// Reductions computed by reduceBlocks.
+const (
+	redDot = iota
+	redSum
+	redSumSq
+)
+
+// redArgs are the arguments of a block reduction: parts[b] receives the
+// partial of block b.
+type redArgs struct {
+	x, y  []float32
+	n     int
+	kind  int
+	parts []float64
+}
+
+// redBlock returns the partial of the elements [lo, hi).
+func (a *redArgs) block(lo, hi int) float64 {
+	switch a.kind {
+	case redDot:
+		if useAsm {
+			return dotAsm(a.x[lo:hi], a.y[lo:hi])
+		}
+		return dotGo(a.x[lo:hi], a.y[lo:hi])
+	case redSum:
+		if useAsm {
+			return sumAsm(a.x[lo:hi])
+		}
+		return sumGo(a.x[lo:hi])
+	default:
+		if useAsm {
+			return dotAsm(a.x[lo:hi], a.x[lo:hi])
+		}
+		return dotGo(a.x[lo:hi], a.x[lo:hi])
+	}
+}
+
+func reduceBlocksBody(a *redArgs, lo, hi int) {
+	for b := lo; b < hi; b++ {
+		a.parts[b] = a.block(b*redBlock, min((b+1)*redBlock, a.n))
+	}
+}
+
+// reduceBlocks evaluates the reduction kind over each redBlock-sized block
+// of the first n elements of x (and y) and returns the float64 sum of the
+// block results taken in block order.
+func reduceBlocks(kind, n int, x, y []float32) float64 {
+	a := redArgs{x: x, y: y, n: n, kind: kind}
 	if n <= redBlock {
-		return f(0, n)
+		return a.block(0, n)
 	}
 	nb := (n + redBlock - 1) / redBlock
-	var stack [64]float64
-	parts := stack[:0]
-	if nb <= len(stack) {
-		parts = stack[:nb]
-	} else {
-		parts = make([]float64, nb)
-	}
-	ParallelFor(nb, 8, func(lo, hi int) {
-		for b := lo; b < hi; b++ {
-			e := (b + 1) * redBlock
-			if e > n {
-				e = n
-			}
-			parts[b] = f(b*redBlock, e)
-		}
-	})
+	pp := getScratch64(nb)
+	a.parts = *pp
+	reduceBlockJobs.do(nb, 8, a)
 	s := 0.0
-	for _, p := range parts {
+	for _, p := range a.parts {
 		s += p
 	}
+	putScratch64(pp)
 	return s
 }
 
@@ -155,12 +215,7 @@ func reduceBlocks(n int, f func(lo, hi int) float64) float64 {
 func Dot(x, y []float32) float32 {
 	n := len(x)
 	checkLen("Dot", n, len(y))
-	return float32(reduceBlocks(n, func(lo, hi int) float64 {
-		if useAsm {
-			return dotAsm(x[lo:hi], y[lo:hi])
-		}
-		return dotGo(x[lo:hi], y[lo:hi])
-	}))
+	return float32(reduceBlocks(redDot, n, x, y))
 }
 
 func dotGo(x, y []float32) float64 {
@@ -181,12 +236,7 @@ func dotGo(x, y []float32) float64 {
 
 // Sum returns the sum of the elements of x, in a fixed summation order.
 func Sum(x []float32) float32 {
-	return float32(reduceBlocks(len(x), func(lo, hi int) float64 {
-		if useAsm {
-			return sumAsm(x[lo:hi])
-		}
-		return sumGo(x[lo:hi])
-	}))
+	return float32(reduceBlocks(redSum, len(x), x, nil))
 }
 
 func sumGo(x []float32) float64 {
@@ -206,12 +256,7 @@ func sumGo(x []float32) float64 {
 
 // SumSquares returns the sum of x[i]² in float64, in a fixed order.
 func SumSquares(x []float32) float64 {
-	return reduceBlocks(len(x), func(lo, hi int) float64 {
-		if useAsm {
-			return dotAsm(x[lo:hi], x[lo:hi])
-		}
-		return dotGo(x[lo:hi], x[lo:hi])
-	})
+	return reduceBlocks(redSumSq, len(x), x, nil)
 }
 
 // ReLU sets dst = max(x, 0) over len(dst) elements; dst may alias x.
@@ -219,13 +264,15 @@ func SumSquares(x []float32) float64 {
 func ReLU(dst, x []float32) {
 	n := len(dst)
 	checkLen("ReLU", n, len(x))
-	ParallelFor(n, ewGrain, func(lo, hi int) {
-		if useAsm {
-			reluAsm(dst[lo:hi], x[lo:hi])
-			return
-		}
-		reluGo(dst[lo:hi], x[lo:hi])
-	})
+	reluJobs.do(n, ewGrain, ewArgs{d: dst, x: x})
+}
+
+func reluBody(a *ewArgs, lo, hi int) {
+	if useAsm {
+		reluAsm(a.d[lo:hi], a.x[lo:hi])
+		return
+	}
+	reluGo(a.d[lo:hi], a.x[lo:hi])
 }
 
 func reluGo(dst, x []float32) {
@@ -243,13 +290,15 @@ func reluGo(dst, x []float32) {
 func ReLUBackward(dx, dy, x []float32) {
 	n := len(dx)
 	checkLen("ReLUBackward", n, len(dy), len(x))
-	ParallelFor(n, ewGrain, func(lo, hi int) {
-		if useAsm {
-			reluBackAsm(dx[lo:hi], dy[lo:hi], x[lo:hi])
-			return
-		}
-		reluBackGo(dx[lo:hi], dy[lo:hi], x[lo:hi])
-	})
+	reluBackJobs.do(n, ewGrain, ewArgs{d: dx, x: dy, y: x})
+}
+
+func reluBackBody(a *ewArgs, lo, hi int) {
+	if useAsm {
+		reluBackAsm(a.d[lo:hi], a.x[lo:hi], a.y[lo:hi])
+		return
+	}
+	reluBackGo(a.d[lo:hi], a.x[lo:hi], a.y[lo:hi])
 }
 
 func reluBackGo(dx, dy, x []float32) {
@@ -268,17 +317,20 @@ func ScaleSamples(dst, x, scale []float32, C, N, HW int) {
 	n := C * N * HW
 	checkLen("ScaleSamples", n, len(dst), len(x))
 	checkLen("ScaleSamples", N, len(scale))
-	ParallelFor(C*N, max(1, ewGrain/max(HW, 1)), func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			o := p * HW
-			a := scale[p%N]
-			if useAsm {
-				scaleAsm(dst[o:o+HW], a, x[o:o+HW])
-			} else {
-				scaleGo(dst[o:o+HW], a, x[o:o+HW])
-			}
+	scaleSampJobs.do(C*N, max(1, ewGrain/max(HW, 1)), ewArgs{d: dst, x: x, y: scale, N: N, HW: HW})
+}
+
+func scaleSamplesBody(a *ewArgs, lo, hi int) {
+	HW := a.HW
+	for p := lo; p < hi; p++ {
+		o := p * HW
+		s := a.y[p%a.N]
+		if useAsm {
+			scaleAsm(a.d[o:o+HW], s, a.x[o:o+HW])
+		} else {
+			scaleGo(a.d[o:o+HW], s, a.x[o:o+HW])
 		}
-	})
+	}
 }
 
 // ScaleSamplesBackward sets dx[c][n][:] += dy[c][n][:] * scale[n].
@@ -286,15 +338,18 @@ func ScaleSamplesBackward(dx, dy, scale []float32, C, N, HW int) {
 	n := C * N * HW
 	checkLen("ScaleSamplesBackward", n, len(dx), len(dy))
 	checkLen("ScaleSamplesBackward", N, len(scale))
-	ParallelFor(C*N, max(1, ewGrain/max(HW, 1)), func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			o := p * HW
-			a := scale[p%N]
-			if useAsm {
-				axpyAsm(a, dy[o:o+HW], dx[o:o+HW])
-			} else {
-				axpyGo(a, dy[o:o+HW], dx[o:o+HW])
-			}
+	scaleSampBJobs.do(C*N, max(1, ewGrain/max(HW, 1)), ewArgs{d: dx, x: dy, y: scale, N: N, HW: HW})
+}
+
+func scaleSamplesBackBody(a *ewArgs, lo, hi int) {
+	HW := a.HW
+	for p := lo; p < hi; p++ {
+		o := p * HW
+		s := a.y[p%a.N]
+		if useAsm {
+			axpyAsm(s, a.x[o:o+HW], a.d[o:o+HW])
+		} else {
+			axpyGo(s, a.x[o:o+HW], a.d[o:o+HW])
 		}
-	})
+	}
 }

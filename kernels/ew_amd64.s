@@ -568,68 +568,6 @@ dotAsm_done:
 	VZEROUPPER
 	RET
 
-// func sqDevAsm(x []float32, m float32) float64
-TEXT ·sqDevAsm(SB), NOSPLIT, $0-40
-	VXORPD Y8, Y8, Y8
-	VXORPD Y9, Y9, Y9
-	VXORPD Y10, Y10, Y10
-	VXORPD Y11, Y11, Y11
-	MOVQ x_base+0(FP), SI
-	MOVQ x_len+8(FP), CX
-	VCVTSS2SD m+24(FP), X12, X12
-	VBROADCASTSD X12, Y12
-sqDevAsm_l16:
-	CMPQ CX, $16
-	JLT sqDevAsm_l8
-	VCVTPS2PD (SI), Y0
-	VCVTPS2PD 16(SI), Y1
-	VSUBPD Y12, Y0, Y0
-	VSUBPD Y12, Y1, Y1
-	VFMADD231PD Y0, Y0, Y8
-	VFMADD231PD Y1, Y1, Y9
-	ADDQ $32, SI
-	VCVTPS2PD (SI), Y0
-	VCVTPS2PD 16(SI), Y1
-	VSUBPD Y12, Y0, Y0
-	VSUBPD Y12, Y1, Y1
-	VFMADD231PD Y0, Y0, Y10
-	VFMADD231PD Y1, Y1, Y11
-	ADDQ $32, SI
-	SUBQ $16, CX
-	JMP sqDevAsm_l16
-sqDevAsm_l8:
-	CMPQ CX, $8
-	JLT sqDevAsm_red
-	VCVTPS2PD (SI), Y0
-	VCVTPS2PD 16(SI), Y1
-	VSUBPD Y12, Y0, Y0
-	VSUBPD Y12, Y1, Y1
-	VFMADD231PD Y0, Y0, Y8
-	VFMADD231PD Y1, Y1, Y9
-	ADDQ $32, SI
-	SUBQ $8, CX
-sqDevAsm_red:
-	VADDPD Y9, Y8, Y8
-	VADDPD Y11, Y10, Y10
-	VADDPD Y10, Y8, Y8
-	VEXTRACTF128 $1, Y8, X0
-	VADDPD X0, X8, X8
-	VUNPCKHPD X8, X8, X0
-	VADDSD X0, X8, X8
-sqDevAsm_tail:
-	TESTQ CX, CX
-	JZ sqDevAsm_done
-	VCVTSS2SD (SI), X0, X0
-	VSUBSD X12, X0, X0
-	VFMADD231SD X0, X0, X8
-	ADDQ $4, SI
-	DECQ CX
-	JMP sqDevAsm_tail
-sqDevAsm_done:
-	VMOVSD X8, ret+32(FP)
-	VZEROUPPER
-	RET
-
 // func bnSumsAsm(dy, x []float32, m float32) (float64, float64)
 TEXT ·bnSumsAsm(SB), NOSPLIT, $0-72
 	VXORPD Y8, Y8, Y8
@@ -713,6 +651,80 @@ bnSumsAsm_tail:
 bnSumsAsm_done:
 	VMOVSD X8, ret+56(FP)
 	VMOVSD X9, ret1+64(FP)
+	VZEROUPPER
+	RET
+
+// func bnStatsAsm(x []float32, k float32) (float64, float64)
+TEXT ·bnStatsAsm(SB), NOSPLIT, $0-48
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	VXORPD Y10, Y10, Y10
+	VXORPD Y11, Y11, Y11
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	VCVTSS2SD k+24(FP), X12, X12
+	VBROADCASTSD X12, Y12
+bnStatsAsm_l16:
+	CMPQ CX, $16
+	JLT bnStatsAsm_l8
+	VCVTPS2PD (SI), Y0
+	VCVTPS2PD 16(SI), Y1
+	VSUBPD Y12, Y0, Y0
+	VSUBPD Y12, Y1, Y1
+	VADDPD Y0, Y8, Y8
+	VADDPD Y1, Y9, Y9
+	VFMADD231PD Y0, Y0, Y10
+	VFMADD231PD Y1, Y1, Y11
+	ADDQ $32, SI
+	VCVTPS2PD (SI), Y0
+	VCVTPS2PD 16(SI), Y1
+	VSUBPD Y12, Y0, Y0
+	VSUBPD Y12, Y1, Y1
+	VADDPD Y0, Y8, Y8
+	VADDPD Y1, Y9, Y9
+	VFMADD231PD Y0, Y0, Y10
+	VFMADD231PD Y1, Y1, Y11
+	ADDQ $32, SI
+	SUBQ $16, CX
+	JMP bnStatsAsm_l16
+bnStatsAsm_l8:
+	CMPQ CX, $8
+	JLT bnStatsAsm_red
+	VCVTPS2PD (SI), Y0
+	VCVTPS2PD 16(SI), Y1
+	VSUBPD Y12, Y0, Y0
+	VSUBPD Y12, Y1, Y1
+	VADDPD Y0, Y8, Y8
+	VADDPD Y1, Y9, Y9
+	VFMADD231PD Y0, Y0, Y10
+	VFMADD231PD Y1, Y1, Y11
+	ADDQ $32, SI
+	SUBQ $8, CX
+bnStatsAsm_red:
+	VADDPD Y9, Y8, Y8
+	VADDPD Y11, Y10, Y10
+	VEXTRACTF128 $1, Y8, X0
+	VADDPD X0, X8, X8
+	VUNPCKHPD X8, X8, X0
+	VADDSD X0, X8, X8
+	VEXTRACTF128 $1, Y10, X0
+	VADDPD X0, X10, X10
+	VUNPCKHPD X10, X10, X0
+	VADDSD X0, X10, X10
+	VMOVAPD X10, X9
+bnStatsAsm_tail:
+	TESTQ CX, CX
+	JZ bnStatsAsm_done
+	VCVTSS2SD (SI), X0, X0
+	VSUBSD X12, X0, X0
+	VADDSD X0, X8, X8
+	VFMADD231SD X0, X0, X9
+	ADDQ $4, SI
+	DECQ CX
+	JMP bnStatsAsm_tail
+bnStatsAsm_done:
+	VMOVSD X8, ret+32(FP)
+	VMOVSD X9, ret1+40(FP)
 	VZEROUPPER
 	RET
 
@@ -925,6 +937,314 @@ dwExpandAsm_vec:
 	DECQ R10
 	JNZ dwExpandAsm_row
 dwExpandAsm_done:
+	VZEROUPPER
+	RET
+
+// func pwGatherS2Asm(dst, src *float32, w, h int, odd, relu bool)
+TEXT ·pwGatherS2Asm(SB), NOSPLIT, $0-34
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ w+16(FP), R8
+	MOVQ h+24(FP), R10
+	MOVBLZX odd+32(FP), R11
+	MOVBLZX relu+33(FP), R12
+	SHLQ $3, R8
+	VXORPS Y12, Y12, Y12
+	TESTQ R10, R10
+	JZ pwGatherS2Asm_done
+	MOVQ w+16(FP), R9
+	SHRQ $4, R9
+	JZ pwGatherS2Asm_done
+	SHLQ $1, R11
+	ORQ R12, R11
+	CMPQ R11, $0
+	JEQ pwGatherS2Asm_row0
+	CMPQ R11, $1
+	JEQ pwGatherS2Asm_row1
+	CMPQ R11, $2
+	JEQ pwGatherS2Asm_row2
+	CMPQ R11, $3
+	JEQ pwGatherS2Asm_row3
+pwGatherS2Asm_row0:
+	MOVQ SI, AX
+	MOVQ R9, CX
+pwGatherS2Asm_vec0:
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VPERMPD $0xD8, Y2, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ $64, AX
+	ADDQ $32, DI
+	DECQ CX
+	JNZ pwGatherS2Asm_vec0
+	ADDQ R8, SI
+	DECQ R10
+	JNZ pwGatherS2Asm_row0
+	JMP pwGatherS2Asm_done
+pwGatherS2Asm_row1:
+	MOVQ SI, AX
+	MOVQ R9, CX
+pwGatherS2Asm_vec1:
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VPERMPD $0xD8, Y2, Y2
+	VMAXPS Y12, Y2, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ $64, AX
+	ADDQ $32, DI
+	DECQ CX
+	JNZ pwGatherS2Asm_vec1
+	ADDQ R8, SI
+	DECQ R10
+	JNZ pwGatherS2Asm_row1
+	JMP pwGatherS2Asm_done
+pwGatherS2Asm_row2:
+	MOVQ SI, AX
+	MOVQ R9, CX
+pwGatherS2Asm_vec2:
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VSHUFPS $0xDD, Y1, Y0, Y2
+	VPERMPD $0xD8, Y2, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ $64, AX
+	ADDQ $32, DI
+	DECQ CX
+	JNZ pwGatherS2Asm_vec2
+	ADDQ R8, SI
+	DECQ R10
+	JNZ pwGatherS2Asm_row2
+	JMP pwGatherS2Asm_done
+pwGatherS2Asm_row3:
+	MOVQ SI, AX
+	MOVQ R9, CX
+pwGatherS2Asm_vec3:
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VSHUFPS $0xDD, Y1, Y0, Y2
+	VPERMPD $0xD8, Y2, Y2
+	VMAXPS Y12, Y2, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ $64, AX
+	ADDQ $32, DI
+	DECQ CX
+	JNZ pwGatherS2Asm_vec3
+	ADDQ R8, SI
+	DECQ R10
+	JNZ pwGatherS2Asm_row3
+	JMP pwGatherS2Asm_done
+pwGatherS2Asm_done:
+	VZEROUPPER
+	RET
+
+// func pwScatterS2Asm(dx, gs, x *float32, w, h int, odd, relu bool)
+TEXT ·pwScatterS2Asm(SB), NOSPLIT, $0-42
+	MOVQ dx+0(FP), DI
+	MOVQ gs+8(FP), SI
+	MOVQ x+16(FP), DX
+	MOVQ w+24(FP), R8
+	MOVQ h+32(FP), R10
+	MOVBLZX odd+40(FP), R11
+	MOVBLZX relu+41(FP), R12
+	SHLQ $3, R8
+	VXORPS Y12, Y12, Y12
+	TESTQ R10, R10
+	JZ pwScatterS2Asm_done
+	MOVQ w+24(FP), R9
+	SHRQ $4, R9
+	JZ pwScatterS2Asm_done
+	SHLQ $1, R11
+	ORQ R12, R11
+	CMPQ R11, $0
+	JEQ pwScatterS2Asm_row0
+	CMPQ R11, $1
+	JEQ pwScatterS2Asm_row1
+	CMPQ R11, $2
+	JEQ pwScatterS2Asm_row2
+	CMPQ R11, $3
+	JEQ pwScatterS2Asm_row3
+pwScatterS2Asm_row0:
+	MOVQ DI, AX
+	MOVQ DX, BX
+	MOVQ R9, CX
+pwScatterS2Asm_vec0:
+	VMOVUPS (SI), Y0
+	VUNPCKLPS Y12, Y0, Y1
+	VUNPCKHPS Y12, Y0, Y2
+	VPERM2F128 $0x20, Y2, Y1, Y3
+	VPERM2F128 $0x31, Y2, Y1, Y4
+	VADDPS (AX), Y3, Y3
+	VADDPS 32(AX), Y4, Y4
+	VMOVUPS Y3, (AX)
+	VMOVUPS Y4, 32(AX)
+	ADDQ $32, SI
+	ADDQ $64, AX
+	DECQ CX
+	JNZ pwScatterS2Asm_vec0
+	ADDQ R8, DI
+	ADDQ R8, DX
+	DECQ R10
+	JNZ pwScatterS2Asm_row0
+	JMP pwScatterS2Asm_done
+pwScatterS2Asm_row1:
+	MOVQ DI, AX
+	MOVQ DX, BX
+	MOVQ R9, CX
+pwScatterS2Asm_vec1:
+	VMOVUPS (SI), Y0
+	VUNPCKLPS Y12, Y0, Y1
+	VUNPCKHPS Y12, Y0, Y2
+	VPERM2F128 $0x20, Y2, Y1, Y3
+	VPERM2F128 $0x31, Y2, Y1, Y4
+	VCMPPS $0x11, (BX), Y12, Y5
+	VCMPPS $0x11, 32(BX), Y12, Y6
+	VANDPS Y5, Y3, Y3
+	VANDPS Y6, Y4, Y4
+	ADDQ $64, BX
+	VADDPS (AX), Y3, Y3
+	VADDPS 32(AX), Y4, Y4
+	VMOVUPS Y3, (AX)
+	VMOVUPS Y4, 32(AX)
+	ADDQ $32, SI
+	ADDQ $64, AX
+	DECQ CX
+	JNZ pwScatterS2Asm_vec1
+	ADDQ R8, DI
+	ADDQ R8, DX
+	DECQ R10
+	JNZ pwScatterS2Asm_row1
+	JMP pwScatterS2Asm_done
+pwScatterS2Asm_row2:
+	MOVQ DI, AX
+	MOVQ DX, BX
+	MOVQ R9, CX
+pwScatterS2Asm_vec2:
+	VMOVUPS (SI), Y0
+	VUNPCKLPS Y0, Y12, Y1
+	VUNPCKHPS Y0, Y12, Y2
+	VPERM2F128 $0x20, Y2, Y1, Y3
+	VPERM2F128 $0x31, Y2, Y1, Y4
+	VADDPS (AX), Y3, Y3
+	VADDPS 32(AX), Y4, Y4
+	VMOVUPS Y3, (AX)
+	VMOVUPS Y4, 32(AX)
+	ADDQ $32, SI
+	ADDQ $64, AX
+	DECQ CX
+	JNZ pwScatterS2Asm_vec2
+	ADDQ R8, DI
+	ADDQ R8, DX
+	DECQ R10
+	JNZ pwScatterS2Asm_row2
+	JMP pwScatterS2Asm_done
+pwScatterS2Asm_row3:
+	MOVQ DI, AX
+	MOVQ DX, BX
+	MOVQ R9, CX
+pwScatterS2Asm_vec3:
+	VMOVUPS (SI), Y0
+	VUNPCKLPS Y0, Y12, Y1
+	VUNPCKHPS Y0, Y12, Y2
+	VPERM2F128 $0x20, Y2, Y1, Y3
+	VPERM2F128 $0x31, Y2, Y1, Y4
+	VCMPPS $0x11, (BX), Y12, Y5
+	VCMPPS $0x11, 32(BX), Y12, Y6
+	VANDPS Y5, Y3, Y3
+	VANDPS Y6, Y4, Y4
+	ADDQ $64, BX
+	VADDPS (AX), Y3, Y3
+	VADDPS 32(AX), Y4, Y4
+	VMOVUPS Y3, (AX)
+	VMOVUPS Y4, 32(AX)
+	ADDQ $32, SI
+	ADDQ $64, AX
+	DECQ CX
+	JNZ pwScatterS2Asm_vec3
+	ADDQ R8, DI
+	ADDQ R8, DX
+	DECQ R10
+	JNZ pwScatterS2Asm_row3
+	JMP pwScatterS2Asm_done
+pwScatterS2Asm_done:
+	VZEROUPPER
+	RET
+
+// func dwInterleaveAddAsm(dx, t0, t1, x *float32, w, h int, relu bool)
+TEXT ·dwInterleaveAddAsm(SB), NOSPLIT, $0-49
+	MOVQ dx+0(FP), DI
+	MOVQ t0+8(FP), SI
+	MOVQ t1+16(FP), R13
+	MOVQ x+24(FP), DX
+	MOVQ w+32(FP), R8
+	MOVQ h+40(FP), R10
+	MOVBLZX relu+48(FP), R11
+	SHLQ $3, R8
+	VXORPS Y12, Y12, Y12
+	TESTQ R10, R10
+	JZ dwInterleaveAddAsm_done
+	MOVQ w+32(FP), R9
+	SHRQ $4, R9
+	JZ dwInterleaveAddAsm_done
+	TESTQ R11, R11
+	JNZ dwInterleaveAddAsm_row1
+dwInterleaveAddAsm_row0:
+	MOVQ DI, AX
+	MOVQ DX, BX
+	MOVQ R9, CX
+dwInterleaveAddAsm_vec0:
+	VMOVUPS (SI), Y0
+	VMOVUPS (R13), Y7
+	VUNPCKLPS Y7, Y0, Y1
+	VUNPCKHPS Y7, Y0, Y2
+	VPERM2F128 $0x20, Y2, Y1, Y3
+	VPERM2F128 $0x31, Y2, Y1, Y4
+	VADDPS (AX), Y3, Y3
+	VADDPS 32(AX), Y4, Y4
+	VMOVUPS Y3, (AX)
+	VMOVUPS Y4, 32(AX)
+	ADDQ $32, SI
+	ADDQ $32, R13
+	ADDQ $64, AX
+	DECQ CX
+	JNZ dwInterleaveAddAsm_vec0
+	ADDQ R8, DI
+	ADDQ R8, DX
+	DECQ R10
+	JNZ dwInterleaveAddAsm_row0
+	JMP dwInterleaveAddAsm_done
+dwInterleaveAddAsm_row1:
+	MOVQ DI, AX
+	MOVQ DX, BX
+	MOVQ R9, CX
+dwInterleaveAddAsm_vec1:
+	VMOVUPS (SI), Y0
+	VMOVUPS (R13), Y7
+	VUNPCKLPS Y7, Y0, Y1
+	VUNPCKHPS Y7, Y0, Y2
+	VPERM2F128 $0x20, Y2, Y1, Y3
+	VPERM2F128 $0x31, Y2, Y1, Y4
+	VCMPPS $0x11, (BX), Y12, Y5
+	VCMPPS $0x11, 32(BX), Y12, Y6
+	VANDPS Y5, Y3, Y3
+	VANDPS Y6, Y4, Y4
+	ADDQ $64, BX
+	VADDPS (AX), Y3, Y3
+	VADDPS 32(AX), Y4, Y4
+	VMOVUPS Y3, (AX)
+	VMOVUPS Y4, 32(AX)
+	ADDQ $32, SI
+	ADDQ $32, R13
+	ADDQ $64, AX
+	DECQ CX
+	JNZ dwInterleaveAddAsm_vec1
+	ADDQ R8, DI
+	ADDQ R8, DX
+	DECQ R10
+	JNZ dwInterleaveAddAsm_row1
+	JMP dwInterleaveAddAsm_done
+dwInterleaveAddAsm_done:
 	VZEROUPPER
 	RET
 

@@ -302,26 +302,6 @@ func main() {
 	}, func() {
 		p("VMOVSD X8, ret+48(FP)")
 	})
-	// Σ (x-m)²
-	reduce("sqDevAsm", "(x []float32, m float32) float64", "$0-40", func() {
-		p("MOVQ x_base+0(FP), SI")
-		p("MOVQ x_len+8(FP), CX")
-		p("VCVTSS2SD m+24(FP), X12, X12")
-		p("VBROADCASTSD X12, Y12")
-	}, []string{"SI"}, 1, func(a int) {
-		p("VCVTPS2PD (SI), Y0")
-		p("VCVTPS2PD 16(SI), Y1")
-		p("VSUBPD Y12, Y0, Y0")
-		p("VSUBPD Y12, Y1, Y1")
-		p("VFMADD231PD Y0, Y0, Y%d", 8+2*a)
-		p("VFMADD231PD Y1, Y1, Y%d", 9+2*a)
-	}, func() {
-		p("VCVTSS2SD (SI), X0, X0")
-		p("VSUBSD X12, X0, X0")
-		p("VFMADD231SD X0, X0, X8")
-	}, func() {
-		p("VMOVSD X8, ret+32(FP)")
-	})
 	// Σ dy and Σ dy·(x-m): sum 1 in Y8/Y9, sum 2 in Y10/Y11 (no 2-way
 	// unrolling: the step index selects nothing).
 	reduce("bnSumsAsm", "(dy, x []float32, m float32) (float64, float64)", "$0-72", func() {
@@ -350,6 +330,31 @@ func main() {
 	}, func() {
 		p("VMOVSD X8, ret+56(FP)")
 		p("VMOVSD X9, ret1+64(FP)")
+	})
+
+	// Σ (x-k) and Σ (x-k)²: the shifted one-pass statistics of BatchNormTrain.
+	reduce("bnStatsAsm", "(x []float32, k float32) (float64, float64)", "$0-48", func() {
+		p("MOVQ x_base+0(FP), SI")
+		p("MOVQ x_len+8(FP), CX")
+		p("VCVTSS2SD k+24(FP), X12, X12")
+		p("VBROADCASTSD X12, Y12")
+	}, []string{"SI"}, 2, func(a int) {
+		p("VCVTPS2PD (SI), Y0")
+		p("VCVTPS2PD 16(SI), Y1")
+		p("VSUBPD Y12, Y0, Y0")
+		p("VSUBPD Y12, Y1, Y1")
+		p("VADDPD Y0, Y8, Y8")
+		p("VADDPD Y1, Y9, Y9")
+		p("VFMADD231PD Y0, Y0, Y10")
+		p("VFMADD231PD Y1, Y1, Y11")
+	}, func() {
+		p("VCVTSS2SD (SI), X0, X0")
+		p("VSUBSD X12, X0, X0")
+		p("VADDSD X0, X8, X8")
+		p("VFMADD231SD X0, X0, X9")
+	}, func() {
+		p("VMOVSD X8, ret+32(FP)")
+		p("VMOVSD X9, ret1+40(FP)")
 	})
 
 	// fmaPeakAsm runs n iterations of 12 independent 8-wide FMAs (192
@@ -553,6 +558,192 @@ func main() {
 	p("DECQ R10")
 	p("JNZ dwExpandAsm_row")
 	label("dwExpandAsm_done")
+	p("VZEROUPPER")
+	p("RET")
+	b.WriteString("\n")
+
+	// pwGatherS2Asm writes, for h rows, the even (odd) columns of a source
+	// row of w floats (w a multiple of 16; source rows 2w floats apart) to
+	// w/2 contiguous floats of dst, rectified when relu: the sampled input of
+	// a stride-2 1×1 convolution.
+	b.WriteString("// func pwGatherS2Asm(dst, src *float32, w, h int, odd, relu bool)\nTEXT ·pwGatherS2Asm(SB), NOSPLIT, $0-34\n")
+	p("MOVQ dst+0(FP), DI")
+	p("MOVQ src+8(FP), SI")
+	p("MOVQ w+16(FP), R8")
+	p("MOVQ h+24(FP), R10")
+	p("MOVBLZX odd+32(FP), R11")
+	p("MOVBLZX relu+33(FP), R12")
+	p("SHLQ $3, R8") // 2w floats = 8w bytes per source row step
+	p("VXORPS Y12, Y12, Y12")
+	p("TESTQ R10, R10")
+	p("JZ pwGatherS2Asm_done")
+	p("MOVQ w+16(FP), R9")
+	p("SHRQ $4, R9")
+	p("JZ pwGatherS2Asm_done")
+	p("SHLQ $1, R11")
+	p("ORQ R12, R11") // variant: 2·odd + relu
+	for v := 0; v < 4; v++ {
+		p("CMPQ R11, $%d", v)
+		p("JEQ pwGatherS2Asm_row%d", v)
+	}
+	for v := 0; v < 4; v++ {
+		odd, relu := v>>1 == 1, v&1 == 1
+		imm := "$0x88"
+		if odd {
+			imm = "$0xDD"
+		}
+		label(fmt.Sprintf("pwGatherS2Asm_row%d", v))
+		p("MOVQ SI, AX")
+		p("MOVQ R9, CX")
+		label(fmt.Sprintf("pwGatherS2Asm_vec%d", v))
+		p("VMOVUPS (AX), Y0")
+		p("VMOVUPS 32(AX), Y1")
+		p("VSHUFPS %s, Y1, Y0, Y2", imm)
+		p("VPERMPD $0xD8, Y2, Y2")
+		if relu {
+			p("VMAXPS Y12, Y2, Y2")
+		}
+		p("VMOVUPS Y2, (DI)")
+		p("ADDQ $64, AX")
+		p("ADDQ $32, DI")
+		p("DECQ CX")
+		p("JNZ pwGatherS2Asm_vec%d", v)
+		p("ADDQ R8, SI")
+		p("DECQ R10")
+		p("JNZ pwGatherS2Asm_row%d", v)
+		p("JMP pwGatherS2Asm_done")
+	}
+	label("pwGatherS2Asm_done")
+	p("VZEROUPPER")
+	p("RET")
+	b.WriteString("\n")
+
+	// pwScatterS2Asm is the transpose: for h rows it adds g (w/2 contiguous
+	// floats per row) to the even (odd) columns of a dx row of w floats (w a
+	// multiple of 16; dx rows 2w floats apart), where x > 0 when relu (x has
+	// dx's layout).
+	b.WriteString("// func pwScatterS2Asm(dx, gs, x *float32, w, h int, odd, relu bool)\nTEXT ·pwScatterS2Asm(SB), NOSPLIT, $0-42\n")
+	p("MOVQ dx+0(FP), DI")
+	p("MOVQ gs+8(FP), SI")
+	p("MOVQ x+16(FP), DX")
+	p("MOVQ w+24(FP), R8")
+	p("MOVQ h+32(FP), R10")
+	p("MOVBLZX odd+40(FP), R11")
+	p("MOVBLZX relu+41(FP), R12")
+	p("SHLQ $3, R8")
+	p("VXORPS Y12, Y12, Y12")
+	p("TESTQ R10, R10")
+	p("JZ pwScatterS2Asm_done")
+	p("MOVQ w+24(FP), R9")
+	p("SHRQ $4, R9")
+	p("JZ pwScatterS2Asm_done")
+	p("SHLQ $1, R11")
+	p("ORQ R12, R11")
+	for v := 0; v < 4; v++ {
+		p("CMPQ R11, $%d", v)
+		p("JEQ pwScatterS2Asm_row%d", v)
+	}
+	for v := 0; v < 4; v++ {
+		odd, relu := v>>1 == 1, v&1 == 1
+		label(fmt.Sprintf("pwScatterS2Asm_row%d", v))
+		p("MOVQ DI, AX")
+		p("MOVQ DX, BX")
+		p("MOVQ R9, CX")
+		label(fmt.Sprintf("pwScatterS2Asm_vec%d", v))
+		p("VMOVUPS (SI), Y0")
+		if odd {
+			p("VUNPCKLPS Y0, Y12, Y1")
+			p("VUNPCKHPS Y0, Y12, Y2")
+		} else {
+			p("VUNPCKLPS Y12, Y0, Y1")
+			p("VUNPCKHPS Y12, Y0, Y2")
+		}
+		p("VPERM2F128 $0x20, Y2, Y1, Y3")
+		p("VPERM2F128 $0x31, Y2, Y1, Y4")
+		if relu {
+			p("VCMPPS $0x11, (BX), Y12, Y5")
+			p("VCMPPS $0x11, 32(BX), Y12, Y6")
+			p("VANDPS Y5, Y3, Y3")
+			p("VANDPS Y6, Y4, Y4")
+			p("ADDQ $64, BX")
+		}
+		p("VADDPS (AX), Y3, Y3")
+		p("VADDPS 32(AX), Y4, Y4")
+		p("VMOVUPS Y3, (AX)")
+		p("VMOVUPS Y4, 32(AX)")
+		p("ADDQ $32, SI")
+		p("ADDQ $64, AX")
+		p("DECQ CX")
+		p("JNZ pwScatterS2Asm_vec%d", v)
+		p("ADDQ R8, DI")
+		p("ADDQ R8, DX")
+		p("DECQ R10")
+		p("JNZ pwScatterS2Asm_row%d", v)
+		p("JMP pwScatterS2Asm_done")
+	}
+	label("pwScatterS2Asm_done")
+	p("VZEROUPPER")
+	p("RET")
+	b.WriteString("\n")
+
+	// dwInterleaveAddAsm adds, for h rows, t0 (w/2 contiguous floats per
+	// row) to the even and t1 to the odd columns of a dx row of w floats (w
+	// a multiple of 16; dx rows 2w floats apart), where x > 0 when relu (x
+	// has dx's layout): the two column parities of the stride-2 input
+	// gradient in one pass.
+	b.WriteString("// func dwInterleaveAddAsm(dx, t0, t1, x *float32, w, h int, relu bool)\nTEXT ·dwInterleaveAddAsm(SB), NOSPLIT, $0-49\n")
+	p("MOVQ dx+0(FP), DI")
+	p("MOVQ t0+8(FP), SI")
+	p("MOVQ t1+16(FP), R13")
+	p("MOVQ x+24(FP), DX")
+	p("MOVQ w+32(FP), R8")
+	p("MOVQ h+40(FP), R10")
+	p("MOVBLZX relu+48(FP), R11")
+	p("SHLQ $3, R8")
+	p("VXORPS Y12, Y12, Y12")
+	p("TESTQ R10, R10")
+	p("JZ dwInterleaveAddAsm_done")
+	p("MOVQ w+32(FP), R9")
+	p("SHRQ $4, R9")
+	p("JZ dwInterleaveAddAsm_done")
+	p("TESTQ R11, R11")
+	p("JNZ dwInterleaveAddAsm_row1")
+	for v := 0; v < 2; v++ {
+		relu := v == 1
+		label(fmt.Sprintf("dwInterleaveAddAsm_row%d", v))
+		p("MOVQ DI, AX")
+		p("MOVQ DX, BX")
+		p("MOVQ R9, CX")
+		label(fmt.Sprintf("dwInterleaveAddAsm_vec%d", v))
+		p("VMOVUPS (SI), Y0")
+		p("VMOVUPS (R13), Y7")
+		p("VUNPCKLPS Y7, Y0, Y1")
+		p("VUNPCKHPS Y7, Y0, Y2")
+		p("VPERM2F128 $0x20, Y2, Y1, Y3")
+		p("VPERM2F128 $0x31, Y2, Y1, Y4")
+		if relu {
+			p("VCMPPS $0x11, (BX), Y12, Y5")
+			p("VCMPPS $0x11, 32(BX), Y12, Y6")
+			p("VANDPS Y5, Y3, Y3")
+			p("VANDPS Y6, Y4, Y4")
+			p("ADDQ $64, BX")
+		}
+		p("VADDPS (AX), Y3, Y3")
+		p("VADDPS 32(AX), Y4, Y4")
+		p("VMOVUPS Y3, (AX)")
+		p("VMOVUPS Y4, 32(AX)")
+		p("ADDQ $32, SI")
+		p("ADDQ $32, R13")
+		p("ADDQ $64, AX")
+		p("DECQ CX")
+		p("JNZ dwInterleaveAddAsm_vec%d", v)
+		p("ADDQ R8, DI")
+		p("ADDQ R8, DX")
+		p("DECQ R10")
+		p("JNZ dwInterleaveAddAsm_row%d", v)
+		p("JMP dwInterleaveAddAsm_done")
+	}
+	label("dwInterleaveAddAsm_done")
 	p("VZEROUPPER")
 	p("RET")
 	b.WriteString("\n")

@@ -31,6 +31,7 @@ func ktBenchSetup(b *testing.B) func() {
 func ktRun(b *testing.B, f func(), amount float64, unit string, peak bool) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	b.ReportAllocs()
 	f() // warm up: first-touch pages, buffers
 	b.ResetTimer()
 	c0 := ktThreadCPU()
@@ -240,5 +241,83 @@ func BenchmarkLayout(b *testing.B) {
 				})
 			})
 		})
+	}
+}
+
+// BenchmarkPool measures the 3×3 padding-1 pools of DARTS at batch 64 on
+// the three stage shapes (stride 1) and the two reduction inputs (stride
+// 2), on the fast path and ("ref") on the pure-Go window-by-window
+// reference. GB/s counts the compulsory traffic: x read and y written
+// (max: plus the int32 indices; backward: dy read, dx read and written).
+func BenchmarkPool(b *testing.B) {
+	defer ktBenchSetup(b)()
+	const N = 64
+	for _, st := range []struct{ C, HW, S int }{{16, 32, 1}, {32, 16, 1}, {64, 8, 1}, {16, 32, 2}, {32, 16, 2}} {
+		s := Pool{C: st.C, N: N, H: st.HW, W: st.HW, K: 3, Stride: st.S, Pad: 1}
+		nx, ny := st.C*N*st.HW*st.HW, st.C*N*s.OutH()*s.OutW()
+		r := ktRand(5)
+		x, dy := ktVec(r, nx), ktVec(r, ny)
+		y, dx := make([]float32, ny), make([]float32, nx)
+		arg := make([]int32, ny)
+		for _, impl := range []string{"fast", "ref"} {
+			name := fmt.Sprintf("S%d/%dx%d/C%d/%s", st.S, st.HW, st.HW, st.C, impl)
+			run := func(b *testing.B, bytes int, f func()) {
+				if impl == "ref" {
+					prev := SetUseAsm(false)
+					defer SetUseAsm(prev)
+				}
+				ktBytes(b, float64(4*bytes), f)
+			}
+			b.Run(name+"/maxfwd", func(b *testing.B) {
+				run(b, nx+2*ny, func() { MaxPool(y, arg, x, s) })
+			})
+			b.Run(name+"/maxbwd", func(b *testing.B) {
+				run(b, 2*nx+2*ny, func() { MaxPoolBackward(dx, dy, arg, s) })
+			})
+			b.Run(name+"/avgfwd", func(b *testing.B) {
+				run(b, nx+ny, func() { AvgPool(y, x, s, false) })
+			})
+			b.Run(name+"/avgbwd", func(b *testing.B) {
+				run(b, 2*nx+ny, func() { AvgPoolBackward(dx, dy, s, false) })
+			})
+		}
+	}
+}
+
+// BenchmarkPointwiseGather measures the sampled-input gather of a 1×1
+// convolution and its transposed scatter-add (FactorizedReduce: stride 2,
+// offsets 0 and 1, ReLU on the input; the ReLU-only stride-1 case), batch
+// 32, on the fast path and ("ref") the pure-Go loops. GB/s: gather reads x
+// and writes the sampled quarter (stride 1: all of it); scatter reads the
+// gathered gradient and x and updates dx.
+func BenchmarkPointwiseGather(b *testing.B) {
+	defer ktBenchSetup(b)()
+	for _, st := range []struct{ C, HW, S, Off int }{{16, 32, 2, 0}, {16, 32, 2, 1}, {32, 16, 2, 1}, {16, 32, 1, 0}} {
+		s := PWConv{Cin: st.C, Cout: st.C, N: 32, H: st.HW, W: st.HW, Stride: st.S, Offset: st.Off, ReLUIn: true}
+		nx, ng := st.C*32*st.HW*st.HW, s.WorkSize()
+		r := ktRand(6)
+		x, g, dx := ktVec(r, nx), ktVec(r, ng), make([]float32, nx)
+		for _, impl := range []string{"fast", "ref"} {
+			name := fmt.Sprintf("S%dO%d/%dx%d/C%d/%s", st.S, st.Off, st.HW, st.HW, st.C, impl)
+			run := func(b *testing.B, bytes int, f func()) {
+				if impl == "ref" {
+					prev := SetUseAsm(false)
+					defer SetUseAsm(prev)
+				}
+				ktBytes(b, float64(4*bytes), f)
+			}
+			b.Run(name+"/gather", func(b *testing.B) {
+				run(b, nx+ng, func() { pwGather(g, x, s) })
+			})
+			b.Run(name+"/scatter", func(b *testing.B) {
+				run(b, ng+3*nx, func() {
+					if s.Stride == 1 {
+						ReLUBackward(dx, g, x)
+						return
+					}
+					pwScatterJobs.do(s.Cin*s.N, max(1, ewGrain/max(ng/(s.Cin*s.N), 1)), pwArgs{g: g, x: x, dx: dx, s: s})
+				})
+			})
+		}
 	}
 }

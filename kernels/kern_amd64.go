@@ -30,7 +30,7 @@ func reluAsm(dst, x []float32)
 func reluBackAsm(dx, dy, x []float32)
 
 //go:noescape
-func sqDevAsm(x []float32, m float32) float64
+func bnStatsAsm(x []float32, k float32) (float64, float64)
 
 //go:noescape
 func bnApplyAsm(y, x []float32, m, a, b float32)
@@ -61,3 +61,12 @@ func dwExpandAsm(dst *float32, ld int, src *float32, w, h int)
 
 //go:noescape
 func prefetchWAsm(p *float32, n int)
+
+//go:noescape
+func pwGatherS2Asm(dst, src *float32, w, h int, odd, relu bool)
+
+//go:noescape
+func pwScatterS2Asm(dx, gs, x *float32, w, h int, odd, relu bool)
+
+//go:noescape
+func dwInterleaveAddAsm(dx, t0, t1, x *float32, w, h int, relu bool)

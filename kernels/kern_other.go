@@ -20,7 +20,20 @@ func dwForwardAsm(y, x, w []float32, s DWConv)            { dwForwardGo(y, x, w,
 func dwBackwardInputAsm(dx, dy, w, x []float32, s DWConv) { dwBackwardInputGo(dx, dy, w, x, s) }
 func dwBackwardWeightAsm(part, dy, x []float32, s DWConv) { dwBackwardWeightGo(part, dy, x, s) }
 
-func sqDevAsm(x []float32, m float32) float64                 { return sqDevGo(x, m) }
 func bnApplyAsm(y, x []float32, m, a, b float32)              { bnApplyGo(y, x, m, a, b) }
+func bnStatsAsm(x []float32, k float32) (float64, float64)    { return bnStatsGo(x, k) }
 func bnSumsAsm(dy, x []float32, m float32) (float64, float64) { return bnSumsGo(dy, x, m) }
 func bnBackApplyAsm(dx, dy, x []float32, m, a, b, k float32)  { bnBackApplyGo(dx, dy, x, m, a, b, k) }
+
+func maxPool3S1Asm(y *float32, arg *int32, x, t *float32, H, W int) { panic("kernels: no assembly") }
+func maxPool3S2Asm(y *float32, arg *int32, x, t *float32, H, W int) { panic("kernels: no assembly") }
+func avgPool3S1Asm(y, x, inv, t *float32, H, W int)                 { panic("kernels: no assembly") }
+func avgPool3S2Asm(y, x, inv, t *float32, H, W int)                 { panic("kernels: no assembly") }
+func maxPool3S1BackAsm(dx, dy *float32, arg, sa *int32, sd *float32, H, W int) {
+	panic("kernels: no assembly")
+}
+func avgPool3S1BackAsm(dx, dy, inv, t *float32, H, W int) { panic("kernels: no assembly") }
+func avgPool3S2BackAsm(dx, dy, inv, t *float32, H, W int) { panic("kernels: no assembly") }
+
+func pwGatherS2Asm(dst, src *float32, w, h int, odd, relu bool)   { panic("kernels: no assembly") }
+func pwScatterS2Asm(dx, gs, x *float32, w, h int, odd, relu bool) { panic("kernels: no assembly") }

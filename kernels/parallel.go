@@ -75,3 +75,39 @@ func ParallelFor(n, grain int, fn func(lo, hi int)) {
 	wg.Wait()
 	wgPool.Put(wg)
 }
+
+// A job is a ParallelFor body together with its arguments, kept in a pool
+// so that a kernel call hands ParallelFor a function value bound once, when
+// the job was created: a closure literal passed to ParallelFor escapes (the
+// workers run it) and would cost an allocation per call.
+type job[A any] struct {
+	a   A
+	run func(lo, hi int) // calls body(&a, lo, hi)
+}
+
+// jobs is a pool of jobs running one body.
+type jobs[A any] struct {
+	body func(a *A, lo, hi int)
+	pool sync.Pool // *job[A]
+}
+
+func newJobs[A any](body func(a *A, lo, hi int)) *jobs[A] { return &jobs[A]{body: body} }
+
+// do runs body(&a, lo, hi) over the ParallelFor split of [0, n) and returns
+// when every chunk is done. It does not allocate in steady state.
+func (js *jobs[A]) do(n, grain int, a A) {
+	if n <= 0 {
+		return
+	}
+	j, _ := js.pool.Get().(*job[A])
+	if j == nil {
+		j = new(job[A])
+		body := js.body
+		j.run = func(lo, hi int) { body(&j.a, lo, hi) }
+	}
+	j.a = a
+	ParallelFor(n, grain, j.run)
+	var zero A
+	j.a = zero // drop the references to the caller's slices
+	js.pool.Put(j)
+}

@@ -58,36 +58,101 @@ func init() {
 	registerKernel("PointwiseConvBackwardWeight", haveAsm)
 }
 
+// pwArgs are the arguments of the gather / scatter jobs.
+type pwArgs struct {
+	g, x, dx []float32
+	s        PWConv
+}
+
+var (
+	pwGatherJobs  = newJobs(pwGatherBody)
+	pwScatterJobs = newJobs(pwScatterBody)
+)
+
+// pwS2Asm reports whether the stride-2 assembly gather/scatter handle s.
+func pwS2Asm(s PWConv) bool {
+	return useAsm && s.Stride == 2 && s.Offset <= 1 && s.W%16 == 0
+}
+
 // pwGather writes the sampled (and rectified when s.ReLUIn) input
 // (Cin, N, Ho, Wo) into g.
 func pwGather(g, x []float32, s PWConv) {
+	if s.Stride == 1 && s.Offset == 0 { // ReLU only: one contiguous pass
+		n := s.Cin * s.N * s.H * s.W
+		reluJobs.do(n, ewGrain, ewArgs{d: g[:n], x: x[:n]})
+		return
+	}
+	ohw := s.OutH() * s.OutW()
+	pwGatherJobs.do(s.Cin*s.N, max(1, ewGrain/max(ohw, 1)), pwArgs{g: g, x: x, s: s})
+}
+
+// pwGatherBody gathers planes [lo, hi).
+func pwGatherBody(a *pwArgs, lo, hi int) {
+	s := a.s
 	ho, wo := s.OutH(), s.OutW()
 	hw, ohw := s.H*s.W, ho*wo
-	ParallelFor(s.Cin*s.N, max(1, ewGrain/max(ohw, 1)), func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			xp := x[p*hw : (p+1)*hw]
-			gp := g[p*ohw : (p+1)*ohw]
-			if s.Stride == 1 && s.Offset == 0 {
-				if useAsm {
-					reluAsm(gp, xp)
-				} else {
-					reluGo(gp, xp)
+	for p := lo; p < hi; p++ {
+		xp := a.x[p*hw : (p+1)*hw]
+		gp := a.g[p*ohw : (p+1)*ohw]
+		if pwS2Asm(s) {
+			_ = xp[s.Offset*s.W+(2*ho-2)*s.W+s.W-1]
+			pwGatherS2Asm(&gp[0], &xp[s.Offset*s.W], s.W, ho, s.Offset == 1, s.ReLUIn)
+			continue
+		}
+		for i := 0; i < ho; i++ {
+			xr := xp[(s.Offset+s.Stride*i)*s.W:]
+			gr := gp[i*wo : (i+1)*wo]
+			for j := range gr {
+				v := xr[s.Offset+s.Stride*j]
+				if s.ReLUIn && !(v > 0) {
+					v = 0
 				}
-				continue
+				gr[j] = v
 			}
-			for i := 0; i < ho; i++ {
-				xr := xp[(s.Offset+s.Stride*i)*s.W:]
-				gr := gp[i*wo : (i+1)*wo]
-				for j := range gr {
-					v := xr[s.Offset+s.Stride*j]
-					if s.ReLUIn && !(v > 0) {
-						v = 0
+		}
+	}
+}
+
+// pwScatterBody adds the gathered-layout gradient planes [lo, hi) of a.g
+// into dx at the sampled positions (masked by x > 0 when s.ReLUIn).
+func pwScatterBody(a *pwArgs, lo, hi int) {
+	s := a.s
+	ho, wo := s.OutH(), s.OutW()
+	hw, ohw := s.H*s.W, ho*wo
+	for p := lo; p < hi; p++ {
+		dxp := a.dx[p*hw : (p+1)*hw]
+		gp := a.g[p*ohw : (p+1)*ohw]
+		var xp []float32
+		if s.ReLUIn {
+			xp = a.x[p*hw : (p+1)*hw]
+		}
+		if pwS2Asm(s) {
+			o := s.Offset * s.W
+			_ = dxp[o+(2*ho-2)*s.W+s.W-1]
+			var xr *float32
+			if s.ReLUIn {
+				xr = &xp[o]
+			}
+			pwScatterS2Asm(&dxp[o], &gp[0], xr, s.W, ho, s.Offset == 1, s.ReLUIn)
+			continue
+		}
+		for i := 0; i < ho; i++ {
+			o := (s.Offset+s.Stride*i)*s.W + s.Offset
+			gr := gp[i*wo : (i+1)*wo]
+			if s.ReLUIn {
+				xr := xp[o:]
+				for j, v := range gr {
+					if xr[s.Stride*j] > 0 {
+						dxp[o+s.Stride*j] += v
 					}
-					gr[j] = v
+				}
+			} else {
+				for j, v := range gr {
+					dxp[o+s.Stride*j] += v
 				}
 			}
 		}
-	})
+	}
 }
 
 // PointwiseConv computes y[Cout, N·Ho·Wo] = w[Cout, Cin] · relu?(x sampled),
@@ -120,37 +185,12 @@ func PointwiseConvBackwardInput(dx, dy, w, x []float32, s PWConv, work []float32
 	}
 	g := work[:s.Cin*P]
 	mm(true, false, s.Cin, P, s.Cout, 1, w, s.Cin, dy, P, 0, g, P)
-	hw, ohw := s.H*s.W, ho*wo
-	ParallelFor(s.Cin*s.N, max(1, ewGrain/max(ohw, 1)), func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			dxp := dx[p*hw : (p+1)*hw]
-			gp := g[p*ohw : (p+1)*ohw]
-			if s.Stride == 1 && s.Offset == 0 { // here s.ReLUIn holds
-				if useAsm {
-					reluBackAsm(dxp, gp, x[p*hw:(p+1)*hw])
-				} else {
-					reluBackGo(dxp, gp, x[p*hw:(p+1)*hw])
-				}
-				continue
-			}
-			for i := 0; i < ho; i++ {
-				o := (s.Offset+s.Stride*i)*s.W + s.Offset
-				gr := gp[i*wo : (i+1)*wo]
-				if s.ReLUIn {
-					xr := x[p*hw+o:]
-					for j, v := range gr {
-						if xr[s.Stride*j] > 0 {
-							dxp[o+s.Stride*j] += v
-						}
-					}
-				} else {
-					for j, v := range gr {
-						dxp[o+s.Stride*j] += v
-					}
-				}
-			}
-		}
-	})
+	if s.Stride == 1 && s.Offset == 0 { // here s.ReLUIn holds: one contiguous pass
+		n := s.Cin * s.N * s.H * s.W
+		reluBackJobs.do(n, ewGrain, ewArgs{d: dx[:n], x: g[:n], y: x[:n]})
+		return
+	}
+	pwScatterJobs.do(s.Cin*s.N, max(1, ewGrain/max(ho*wo, 1)), pwArgs{g: g, x: x, dx: dx, s: s})
 }
 
 // PointwiseConvBackwardWeight accumulates dw[Cout, Cin] += dy · relu?(x

@@ -145,3 +145,110 @@ func TestGlobalAvgPool(t *testing.T) {
 		ktClose64(t, "GlobalAvgPoolBackward", dx, wdx, 1e-6, 1e-6)
 	})
 }
+
+// TestPool3Fast checks the 3×3 fast paths (assembly where available)
+// against the reference window-by-window kernels: the max pool exactly
+// (values bit for bit and indices, on data with many ties, NaNs and
+// infinities), the average pools to rounding, at sizes that exercise one
+// and several vectors per row, odd heights and single rows, with guards
+// around every output and unaligned offsets.
+func TestPool3Fast(t *testing.T) {
+	var cases []Pool
+	for _, h := range []int{1, 2, 3, 8, 9, 32} {
+		for _, w := range []int{8, 16, 24, 32} {
+			cases = append(cases, Pool{C: 2, N: 3, H: h, W: w, K: 3, Stride: 1, Pad: 1})
+		}
+		for _, w := range []int{16, 32, 48} {
+			cases = append(cases, Pool{C: 2, N: 3, H: h, W: w, K: 3, Stride: 2, Pad: 1})
+		}
+	}
+	ktThreads(t, func(t *testing.T) {
+		for i, s := range cases {
+			name := fmt.Sprintf("S%d_%dx%d", s.Stride, s.H, s.W)
+			t.Run(name, func(t *testing.T) { testPool3Fast(t, i, s) })
+		}
+	})
+}
+
+func testPool3Fast(t *testing.T, i int, s Pool) {
+	r := ktRand(uint64(1000 + i))
+	ny := s.C * s.N * s.OutH() * s.OutW()
+	nx := s.C * s.N * s.H * s.W
+	// Max: small integers (ties everywhere) with NaN and ±Inf sprinkled.
+	xm := make([]float32, nx)
+	for j := range xm {
+		switch k := r.IntN(40); {
+		case k == 0:
+			xm[j] = float32(math.NaN())
+		case k == 1:
+			xm[j] = float32(math.Inf(-1))
+		case k == 2:
+			xm[j] = float32(math.Inf(1))
+		default:
+			xm[j] = float32(r.IntN(4) - 2)
+		}
+	}
+	if i%3 == 0 { // a plane of -Inf only: padded clamps must not win
+		for j := 0; j < s.H*s.W; j++ {
+			xm[j] = float32(math.Inf(-1))
+		}
+	}
+	prev := SetUseAsm(false)
+	wantY := make([]float32, ny)
+	wantA := make([]int32, ny)
+	MaxPool(wantY, wantA, xm, s)
+	SetUseAsm(prev)
+	xg, _ := ktPlace(xm, 3)
+	y, ychk := ktGuarded(ny, 5)
+	abuf := make([]int32, ny+10)
+	for j := range abuf {
+		abuf[j] = -777
+	}
+	arg := abuf[1 : ny+1 : ny+1]
+	MaxPool(y, arg, xg, s)
+	ychk(t, "MaxPool")
+	if abuf[0] != -777 || abuf[ny+1] != -777 {
+		t.Fatalf("MaxPool: arg guard overwritten")
+	}
+	for j := range y {
+		if math.Float32bits(y[j]) != math.Float32bits(wantY[j]) || arg[j] != wantA[j] {
+			t.Fatalf("MaxPool[%d] = %g@%d, want %g@%d", j, y[j], arg[j], wantY[j], wantA[j])
+		}
+	}
+
+	// Max backward through those (tie-heavy) indices: the gather-form
+	// assembly adds in the reference's order, so the results are equal.
+	dy := ktVec(r, ny)
+	dx0 := ktVec(r, nx)
+	prev = SetUseAsm(false)
+	wantDx := ktCopy(dx0)
+	MaxPoolBackward(wantDx, dy, wantA, s)
+	SetUseAsm(prev)
+	dx, dxchk := ktPlace(dx0, 2)
+	MaxPoolBackward(dx, dy, wantA, s)
+	dxchk(t, "MaxPoolBackward")
+	for j := range dx {
+		if math.Float32bits(dx[j]) != math.Float32bits(wantDx[j]) {
+			t.Fatalf("MaxPoolBackward[%d] = %g, want %g", j, dx[j], wantDx[j])
+		}
+	}
+
+	// Average pools: finite data, against the reference.
+	x := ktVec(r, nx)
+	for _, include := range []bool{false, true} {
+		prev := SetUseAsm(false)
+		want := make([]float32, ny)
+		AvgPool(want, x, s, include)
+		wantDx := ktCopy(dx0)
+		AvgPoolBackward(wantDx, dy, s, include)
+		SetUseAsm(prev)
+		y, ychk := ktGuarded(ny, 1)
+		AvgPool(y, x, s, include)
+		ychk(t, "AvgPool")
+		ktClose(t, fmt.Sprintf("AvgPool(include=%v)", include), y, want, 1e-6, 1e-6)
+		dx, dxchk := ktPlace(dx0, 7)
+		AvgPoolBackward(dx, dy, s, include)
+		dxchk(t, "AvgPoolBackward")
+		ktClose(t, fmt.Sprintf("AvgPoolBackward(include=%v)", include), dx, wantDx, 1e-6, 1e-6)
+	}
+}

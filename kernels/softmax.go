@@ -17,10 +17,25 @@ func smCheck(name string, rows, cols int, xs ...[]float32) {
 	if rows < 0 || cols <= 0 {
 		panic("kernels: " + name + ": bad shape")
 	}
-	checkLen(name, rows*cols, lens(xs)...)
+	checkLens(name, rows*cols, xs...)
 }
 
 func smGrain(cols int) int { return max(1, (1<<13)/cols) }
+
+// smArgs are the arguments of the softmax jobs.
+type smArgs struct {
+	d, x, y []float32
+	labels  []int32
+	nll     []float64
+	cols    int
+}
+
+var (
+	softmaxJobs    = newJobs(softmaxBody)
+	logSoftmaxJobs = newJobs(logSoftmaxBody)
+	softmaxBJobs   = newJobs(softmaxBackBody)
+	crossEntJobs   = newJobs(crossEntropyBody)
+)
 
 // rowLogSumExp returns max(x) and log Σ exp(x - max).
 func rowLogSumExp(x []float32) (mx, lse float64) {
@@ -43,48 +58,58 @@ func rowLogSumExp(x []float32) (mx, lse float64) {
 // Softmax writes dst = softmax(x) row by row; dst may alias x.
 func Softmax(dst, x []float32, rows, cols int) {
 	smCheck("Softmax", rows, cols, dst, x)
-	ParallelFor(rows, smGrain(cols), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			xr, dr := x[r*cols:(r+1)*cols], dst[r*cols:(r+1)*cols]
-			mx, lse := rowLogSumExp(xr)
-			for j, v := range xr {
-				dr[j] = float32(math.Exp(float64(v) - mx - lse))
-			}
+	softmaxJobs.do(rows, smGrain(cols), smArgs{d: dst, x: x, cols: cols})
+}
+
+func softmaxBody(a *smArgs, lo, hi int) {
+	cols := a.cols
+	for r := lo; r < hi; r++ {
+		xr, dr := a.x[r*cols:(r+1)*cols], a.d[r*cols:(r+1)*cols]
+		mx, lse := rowLogSumExp(xr)
+		for j, v := range xr {
+			dr[j] = float32(math.Exp(float64(v) - mx - lse))
 		}
-	})
+	}
 }
 
 // LogSoftmax writes dst = log softmax(x) row by row; dst may alias x.
 func LogSoftmax(dst, x []float32, rows, cols int) {
 	smCheck("LogSoftmax", rows, cols, dst, x)
-	ParallelFor(rows, smGrain(cols), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			xr, dr := x[r*cols:(r+1)*cols], dst[r*cols:(r+1)*cols]
-			mx, lse := rowLogSumExp(xr)
-			for j, v := range xr {
-				dr[j] = float32(float64(v) - mx - lse)
-			}
+	logSoftmaxJobs.do(rows, smGrain(cols), smArgs{d: dst, x: x, cols: cols})
+}
+
+func logSoftmaxBody(a *smArgs, lo, hi int) {
+	cols := a.cols
+	for r := lo; r < hi; r++ {
+		xr, dr := a.x[r*cols:(r+1)*cols], a.d[r*cols:(r+1)*cols]
+		mx, lse := rowLogSumExp(xr)
+		for j, v := range xr {
+			dr[j] = float32(float64(v) - mx - lse)
 		}
-	})
+	}
 }
 
 // SoftmaxBackward accumulates dx += y·(dy - Σ_j dy_j·y_j) row by row, where
 // y is the softmax output.
 func SoftmaxBackward(dx, dy, y []float32, rows, cols int) {
 	smCheck("SoftmaxBackward", rows, cols, dx, dy, y)
-	ParallelFor(rows, smGrain(cols), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			o := r * cols
-			dxr, dyr, yr := dx[o:o+cols], dy[o:o+cols], y[o:o+cols]
-			s := 0.0
-			for j, v := range yr {
-				s += float64(dyr[j]) * float64(v)
-			}
-			for j, v := range yr {
-				dxr[j] += float32(float64(v) * (float64(dyr[j]) - s))
-			}
+	softmaxBJobs.do(rows, smGrain(cols), smArgs{d: dx, x: dy, y: y, cols: cols})
+}
+
+// softmaxBackBody: dx in a.d, dy in a.x, the softmax output in a.y.
+func softmaxBackBody(a *smArgs, lo, hi int) {
+	cols := a.cols
+	for r := lo; r < hi; r++ {
+		o := r * cols
+		dxr, dyr, yr := a.d[o:o+cols], a.x[o:o+cols], a.y[o:o+cols]
+		s := 0.0
+		for j, v := range yr {
+			s += float64(dyr[j]) * float64(v)
 		}
-	})
+		for j, v := range yr {
+			dxr[j] += float32(float64(v) * (float64(dyr[j]) - s))
+		}
+	}
 }
 
 // CrossEntropy returns the mean over rows of -log softmax(logits)[label]
@@ -97,25 +122,31 @@ func CrossEntropy(logits []float32, labels []int32, probs []float32, rows, cols 
 			panic("kernels: CrossEntropy: label out of range")
 		}
 	}
-	nll := make([]float64, rows)
-	ParallelFor(rows, smGrain(cols), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			xr, pr := logits[r*cols:(r+1)*cols], probs[r*cols:(r+1)*cols]
-			mx, lse := rowLogSumExp(xr)
-			for j, v := range xr {
-				pr[j] = float32(math.Exp(float64(v) - mx - lse))
-			}
-			nll[r] = mx + lse - float64(xr[labels[r]])
-		}
-	})
+	np := getScratch64(rows)
+	nll := *np
+	crossEntJobs.do(rows, smGrain(cols), smArgs{d: probs, x: logits, labels: labels, nll: nll, cols: cols})
 	s := 0.0
 	for _, v := range nll {
 		s += v
 	}
+	putScratch64(np)
 	if rows == 0 {
 		return 0
 	}
 	return float32(s / float64(rows))
+}
+
+// crossEntropyBody: probabilities to a.d, logits in a.x.
+func crossEntropyBody(a *smArgs, lo, hi int) {
+	cols := a.cols
+	for r := lo; r < hi; r++ {
+		xr, pr := a.x[r*cols:(r+1)*cols], a.d[r*cols:(r+1)*cols]
+		mx, lse := rowLogSumExp(xr)
+		for j, v := range xr {
+			pr[j] = float32(math.Exp(float64(v) - mx - lse))
+		}
+		a.nll[r] = mx + lse - float64(xr[a.labels[r]])
+	}
 }
 
 // CrossEntropyBackward accumulates dlogits += scale·(probs - onehot(labels))/rows.
