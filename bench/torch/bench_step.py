@@ -29,7 +29,12 @@ alphas_normal / alphas_reduce.
       Network.new() per step; construction is setup cost, not step compute.
 Weight step: SGD(lr 0.025, momentum 0.9, weight_decay 3e-4), clip_grad_norm_(5).
 
+OMP_WAIT_POLICY defaults to PASSIVE here (see below); export
+OMP_WAIT_POLICY=ACTIVE for libgomp's spinning default.
+
 Output: median ms/iteration over --iters timed iterations (after --warmup),
+min_ms, cpu_ms = median process CPU time per iteration (all threads; with
+--threads 1 it estimates the uncontended wall time on a shared machine),
 images/s = batch_size / median seconds (training-batch images per iteration),
 peak RSS = resource.getrusage(RUSAGE_SELF).ru_maxrss of this process.
 """
@@ -43,8 +48,15 @@ import subprocess
 import sys
 import time
 
-import torch
-import torch.nn.functional as F
+# libgomp's default (active) wait policy makes PyTorch's 2-thread runs 5-10x
+# slower whenever other jobs share the cores (threads spin at every parallel
+# region's barrier while the thread they wait for is descheduled). Passive
+# waiting costs little on an idle machine; OMP_WAIT_POLICY=ACTIVE in the
+# environment restores the stock behaviour. Must be set before torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402,F401
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from darts_model import Network  # noqa: E402
@@ -155,34 +167,39 @@ def run(args):
         elif args.mode == "forward":
             model.loss(xt, yt)
 
+    load0 = os.getloadavg()[0]
     # one weight step first so that the momentum buffers exist (as after the
     # first iteration of a real search)
     s.weight_step(xt, yt)
     for _ in range(args.warmup):
         one()
-    times = []
+    times, cpu = [], []
     for _ in range(args.iters):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         one()
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     med = statistics.median(times)
     res = {
+        "loadavg_1m_start": load0, "loadavg_1m_end": os.getloadavg()[0],
         "init_channels": args.init_channels, "layers": args.layers, "batch_size": B,
         "mode": args.mode, "unrolled": args.unrolled, "threads": torch.get_num_threads(),
         "iters": args.iters, "median_ms": med * 1e3, "min_ms": min(times) * 1e3,
+        "cpu_ms": statistics.median(cpu) * 1e3,
         "images_per_s": B / med,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         "params": sum(p.numel() for p in model.parameters()),
-        "torch": torch.__version__,
+        "torch": torch.__version__, "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
     }
     if args.json:
         print(json.dumps(res))
     else:
-        print("DARTS %s%s C=%d L=%d B=%d threads=%d params=%d: median %.1f ms/iter (min %.1f, %d iters), "
-              "%.1f images/s, peak RSS %.0f MB" % (
+        print("DARTS %s%s C=%d L=%d B=%d threads=%d params=%d: median %.1f ms/iter (min %.1f, cpu %.1f, %d iters), "
+              "%.1f images/s, peak RSS %.0f MB, load %.1f/%.1f" % (
                   args.mode, " (second order)" if args.unrolled else "", args.init_channels, args.layers, B,
-                  res["threads"], res["params"], res["median_ms"], res["min_ms"], args.iters,
-                  res["images_per_s"], res["peak_rss_mb"]))
+                  res["threads"], res["params"], res["median_ms"], res["min_ms"], res["cpu_ms"], args.iters,
+                  res["images_per_s"], res["peak_rss_mb"],
+                  res["loadavg_1m_start"], res["loadavg_1m_end"]))
     return res
 
 
@@ -193,9 +210,9 @@ SUITE = [
 ]
 
 
-def suite():
+def suite(threads):
     for cfg in SUITE:
-        cmd = [sys.executable, os.path.abspath(__file__)] + cfg + ["--json"]
+        cmd = [sys.executable, os.path.abspath(__file__)] + cfg + ["--threads", str(threads), "--json"]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         print(out.strip().splitlines()[-1], flush=True)
 
@@ -215,7 +232,7 @@ def main():
     ap.add_argument("--suite", action="store_true", help="run the README configs, each in its own process")
     args = ap.parse_args()
     if args.suite:
-        suite()
+        suite(args.threads)
     else:
         run(args)
 

@@ -349,9 +349,10 @@ def cell_case(reduction, reduction_prev, c_pp, c_p, h0, h1):
     return "search_cell", params, finish(t, y, grads, bn_after(m))
 
 
-case("cell_normal")(lambda: cell_case(False, False, 24, 32, 8, 8))
-case("cell_reduce")(lambda: cell_case(True, False, 24, 32, 8, 8))
-case("cell_normal_reduction_prev")(lambda: cell_case(False, True, 16, 32, 16, 8))
+# (reduction, reduction_prev, C_prev_prev, C_prev, s0 size, s1 size); C = 8, batch 4
+case("cell_normal")(lambda: cell_case(False, False, 16, 24, 8, 8))
+case("cell_reduce")(lambda: cell_case(True, False, 24, 16, 8, 8))
+case("cell_normal_reduction_prev")(lambda: cell_case(False, True, 16, 24, 8, 4))
 
 
 # ---------------------------------------------------------------------------

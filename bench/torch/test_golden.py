@@ -22,6 +22,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import safetensors_io  # noqa: E402
 from darts_model import FactorizedReduce, MixedOp, SearchCell  # noqa: E402
+from golden import CASES  # noqa: E402
 
 ATOL, RTOL = 1e-6, 1e-5
 
@@ -256,18 +257,22 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(1)
     files = sorted(glob.glob(os.path.join(args.dir, "*.safetensors")))
-    if not files:
-        print("no files in", args.dir)
-        sys.exit(1)
-    bad = 0
-    for f in files:
+    ours = [f for f in files if os.path.basename(f)[:-len(".safetensors")] in CASES]
+    missing = sorted(set(CASES) - {os.path.basename(f)[:-len(".safetensors")] for f in ours})
+    others = [os.path.basename(f) for f in files if f not in ours]
+    if others:
+        print("not from golden.py, skipped: " + ", ".join(others))
+    bad = len(missing)
+    for m in missing:
+        print("FAIL %-40s missing" % (m + ".safetensors"))
+    for f in ours:
         try:
             op, n = check_file(f)
             print("ok   %-40s %-18s %d tensors" % (os.path.basename(f), op, n))
         except Exception as e:  # report and continue
             bad += 1
             print("FAIL %-40s %s: %s" % (os.path.basename(f), type(e).__name__, e))
-    print("%d files, %d failed" % (len(files), bad))
+    print("%d golden.py files checked, %d failed" % (len(ours) + len(missing), bad))
     sys.exit(1 if bad else 0)
 
 
