@@ -210,10 +210,10 @@ func search(cfg SearchConfig, w io.Writer, stopAfter int) error {
 		if err := writeSearchOutputs(cfg.Out, net, gt); err != nil {
 			return err
 		}
-		if err := appendMetrics(metricsPath, last); err != nil {
+		if err := appendJSONLine(metricsPath, last); err != nil {
 			return err
 		}
-		if hist, err := readSearchMetrics(metricsPath); err == nil {
+		if hist, err := readJSONLines[EpochMetrics](metricsPath); err == nil {
 			if err := PlotSearchCurves(hist, cfg.Out); err != nil {
 				fmt.Fprintf(w, "warning: could not draw the curves: %v\n", err)
 			}
@@ -337,22 +337,6 @@ func writeSearchOutputs(dir string, net *Supernet, gt cells.Genotype) error {
 	return nil
 }
 
-func appendMetrics(path string, m EpochMetrics) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if _, err := f.Write(append(mustJSON(m), '\n')); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return f.Close()
-}
-
 // truncateMetrics keeps the lines of finished epochs ≤ keep (a killed run may
 // have logged an epoch whose checkpoint was never written).
 func truncateMetrics(path string, keep int) error {
@@ -377,24 +361,4 @@ func truncateMetrics(path string, keep int) error {
 		}
 	}
 	return WriteFileAtomic(path, out)
-}
-
-// readSearchMetrics reads metrics.jsonl back.
-func readSearchMetrics(path string) ([]EpochMetrics, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var ms []EpochMetrics
-	for i, line := range strings.Split(string(b), "\n") {
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		var m EpochMetrics
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, i+1, err)
-		}
-		ms = append(ms, m)
-	}
-	return ms, nil
 }

@@ -440,7 +440,11 @@ func appendJSONLine(path string, v any) error {
 }
 
 // readTrainMetrics reads metrics.jsonl (a missing file is empty).
-func readTrainMetrics(path string) ([]TrainMetrics, error) {
+func readTrainMetrics(path string) ([]TrainMetrics, error) { return readJSONLines[TrainMetrics](path) }
+
+// readJSONLines reads a file of one JSON object per line (a missing file is
+// empty), naming the line of the first one that does not parse.
+func readJSONLines[T any](path string) ([]T, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -448,14 +452,14 @@ func readTrainMetrics(path string) ([]TrainMetrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ms []TrainMetrics
+	var ms []T
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
 	for line := 1; sc.Scan(); line++ {
 		if strings.TrimSpace(sc.Text()) == "" {
 			continue
 		}
-		var m TrainMetrics
+		var m T
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
 		}
