@@ -33,14 +33,26 @@ func (s evalStats) Acc() float64 {
 // correct when no logit is larger than the label's (ties count as correct, as
 // autograd.CorrectTopK). A progress bar goes to progress (nil for none).
 func evaluateNetwork(g *ag.Graph, be ag.Backend, net *Network, l *data.Loader, progress io.Writer) evalStats {
+	forward := func(g *ag.Graph, x *ag.Tensor) *ag.Tensor {
+		logits, _ := net.Forward(g, x, false, 0, nil)
+		return logits
+	}
+	return inference(g, be, forward, net.Classes, l, progress, "test")
+}
+
+// inference runs forward with recording off over every batch of l (in
+// order, epoch 0) and gathers the loss and the overall and per-class top-1
+// counts; the bar is labelled label.
+func inference(g *ag.Graph, be ag.Backend, forward func(*ag.Graph, *ag.Tensor) *ag.Tensor, classes int,
+	l *data.Loader, progress io.Writer, label string) evalStats {
 	prev := g.SetGradEnabled(false)
 	defer g.SetGradEnabled(prev)
 	in := newInputs(be)
-	st := evalStats{ClassCorrect: make([]int, net.Classes), ClassTotal: make([]int, net.Classes)}
-	bar := data.NewProgress(progress, l.BatchesPerEpoch(), "test")
+	st := evalStats{ClassCorrect: make([]int, classes), ClassTotal: make([]int, classes)}
+	bar := data.NewProgress(progress, l.BatchesPerEpoch(), label)
 	for i := 0; i < l.BatchesPerEpoch(); i++ {
 		x, y := in.set(l.Batch(0, i))
-		logits, _ := net.Forward(g, x, false, 0, nil)
+		logits := forward(g, x)
 		st.Loss += float64(g.CrossEntropy(logits, y).Item()) * float64(len(y))
 		d := logits.Data()
 		k := logits.Dim(1)

@@ -189,7 +189,10 @@ func search(cfg SearchConfig, w io.Writer, stopAfter int) error {
 				100*float64(correct)/float64(seen), float64(seen)/el))
 		}
 		bar.Done()
-		vLoss, vAcc := evaluate(g, be, net.Forward, evalL)
+		// Inference mode (BN running statistics) as the original's infer().
+		vs := inference(g, be, func(g *ag.Graph, x *ag.Tensor) *ag.Tensor { return net.Forward(g, x, false) },
+			net.Classes, evalL, nil, "valid")
+		vLoss, vAcc := vs.Loss, vs.Acc()
 		gt := net.Genotype()
 		wn, wr := net.ArchWeights()
 		last = EpochMetrics{
@@ -263,24 +266,6 @@ func mustJSON(v any) []byte {
 		panic(err)
 	}
 	return b
-}
-
-// evaluate runs forward in inference mode (BN running statistics) over every
-// batch of l and returns the mean loss and the top-1 accuracy in percent.
-func evaluate(g *ag.Graph, be ag.Backend, forward func(*ag.Graph, *ag.Tensor, bool) *ag.Tensor, l *data.Loader) (loss, acc float64) {
-	prev := g.SetGradEnabled(false)
-	defer g.SetGradEnabled(prev)
-	in := newInputs(be)
-	correct, seen := 0, 0
-	for i := 0; i < l.BatchesPerEpoch(); i++ {
-		x, y := in.set(l.Batch(0, i))
-		logits := forward(g, x, false)
-		loss += float64(g.CrossEntropy(logits, y).Item()) * float64(len(y))
-		correct += ag.CorrectTopK(logits, y, 1)
-		seen += len(y)
-		g.Release()
-	}
-	return loss / float64(seen), 100 * float64(correct) / float64(seen)
 }
 
 // alphasFile is the JSON form of alphas.json.
