@@ -19,6 +19,9 @@ type StepBenchConfig struct {
 	Unrolled                                       bool
 	Mode                                           string // search, forward, weight, arch
 	Seed                                           uint64
+	// OnTimed, when set, is called with true just before the timed
+	// iterations and with false just after them (a profiler hooks in here).
+	OnTimed func(start bool)
 }
 
 // StepBenchResult is what `darts bench step --json` prints.
@@ -145,10 +148,16 @@ func BenchStep(cfg StepBenchConfig, threads int) (StepBenchResult, error) {
 		iter()
 	}
 	times := make([]float64, cfg.Iters)
+	if cfg.OnTimed != nil {
+		cfg.OnTimed(true)
+	}
 	for i := range times {
 		t0 := time.Now()
 		iter()
 		times[i] = float64(time.Since(t0).Microseconds()) / 1000
+	}
+	if cfg.OnTimed != nil {
+		cfg.OnTimed(false)
 	}
 	sorted := append([]float64(nil), times...)
 	sort.Float64s(sorted)

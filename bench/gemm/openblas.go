@@ -14,6 +14,9 @@ const haveBLAS = true
 
 func init() { C.openblas_set_num_threads(1) }
 
+// blasSetThreads sets OpenBLAS's thread count.
+func blasSetThreads(n int) { C.openblas_set_num_threads(C.int(n)) }
+
 func blasInfo() string {
 	return "openblas: " + C.GoString(C.openblas_get_config()) + "; core " + C.GoString(C.openblas_get_corename())
 }

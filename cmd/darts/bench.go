@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 
 	"github.com/darts-go/darts/darts"
 	"github.com/darts-go/darts/kernels"
@@ -16,6 +18,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	c := darts.StepBenchConfig{InitChannels: 16, Layers: 8, BatchSize: 64, Iters: 5, Warmup: 1, Mode: "search", Seed: 1}
 	threads := 0
 	asJSON := false
+	cpuProfile := ""
 	fs := newFlagSet("bench step", "bench step [flags]\n\nTimes supernet iterations on random 32×32 data after warm-up and prints the\nmedian time per iteration, images/s, achieved GFLOP/s and peak memory.", stderr)
 	fs.IntVar(&c.InitChannels, "init-channels", c.InitChannels, "channels C of the first cells")
 	fs.IntVar(&c.Layers, "layers", c.Layers, "cells in the supernet")
@@ -26,11 +29,26 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&c.Mode, "mode", c.Mode, "what one iteration is: search (architecture step then weight step), forward, weight, arch")
 	fs.IntVar(&threads, "threads", 0, "kernel threads (0 = number of physical cores)")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of text")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the timed iterations to this file (empty = none)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	if threads > 0 {
 		kernels.SetThreads(threads)
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return fmt.Errorf("bench step: --cpuprofile: %v", err)
+		}
+		defer f.Close()
+		c.OnTimed = func(start bool) {
+			if start {
+				_ = pprof.StartCPUProfile(f)
+			} else {
+				pprof.StopCPUProfile()
+			}
+		}
 	}
 	r, err := darts.BenchStep(c, kernels.Threads())
 	if err != nil {
