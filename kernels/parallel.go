@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -22,9 +23,130 @@ func Threads() int { return int(threads.Load()) }
 type task struct {
 	fn     func(lo, hi int)
 	lo, hi int
-	wg     *sync.WaitGroup
+	b      *barrier
 }
 
+// A barrier counts the chunks of one ParallelFor call still running. The
+// chunk that brings it to zero sends one token on done, which the caller
+// always receives (after spinning briefly in case it is already there).
+type barrier struct {
+	pending atomic.Int32
+	done    chan struct{}
+}
+
+func (b *barrier) finish() {
+	if b.pending.Add(-1) == 0 {
+		b.done <- struct{}{}
+	}
+}
+
+func (b *barrier) wait() {
+	for i := 0; i < spinChecks && b.pending.Load() != 0; i++ {
+		if i%64 == 63 {
+			runtime.Gosched()
+		}
+	}
+	<-b.done
+}
+
+var barrierPool = sync.Pool{New: func() any { return &barrier{done: make(chan struct{}, 1)} }}
+
+// spinChecks bounds how long an idle worker (and a caller waiting for its
+// chunks) polls before it blocks: about 20–40 µs. Kernels are called back
+// to back, so a worker that is still polling when the next call comes
+// starts at once, where one woken from a blocked receive costs a futex
+// wake-up and a scheduler pass (5–20 µs each way).
+const spinChecks = 4096
+
+// Worker states.
+const (
+	wFree     = iota // idle and polling its state
+	wSleeping        // idle and blocked on wake (or about to be)
+	wClaimed         // a caller is writing its task
+	wReady           // the task is written: the worker runs it
+)
+
+// A worker runs the chunks ParallelFor hands it, one at a time.
+type worker struct {
+	state atomic.Int32
+	spin  bool // poll before blocking (only GOMAXPROCS-1 workers do)
+	t     task
+	wake  chan struct{}
+	_     [64]byte // keep hot states on separate cache lines
+}
+
+// offer hands t to w if w is idle and reports whether it did.
+func (w *worker) offer(t task) bool {
+	for {
+		switch w.state.Load() {
+		case wFree:
+			if w.state.CompareAndSwap(wFree, wClaimed) {
+				w.t = t
+				w.state.Store(wReady)
+				return true
+			}
+		case wSleeping:
+			if w.state.CompareAndSwap(wSleeping, wClaimed) {
+				w.t = t
+				w.state.Store(wReady)
+				w.wake <- struct{}{}
+				return true
+			}
+		default:
+			return false
+		}
+	}
+}
+
+func (w *worker) loop() {
+	for {
+		for i := 0; w.state.Load() != wReady; i++ {
+			if !w.spin || i >= spinChecks {
+				if w.state.CompareAndSwap(wFree, wSleeping) {
+					<-w.wake
+				}
+				continue
+			}
+			if i%64 == 63 {
+				runtime.Gosched()
+			}
+		}
+		t := w.t
+		w.t = task{}
+		t.fn(t.lo, t.hi)
+		w.state.Store(wFree)
+		t.b.finish()
+	}
+}
+
+var (
+	workersMu sync.Mutex
+	workers   atomic.Pointer[[]*worker]
+)
+
+// getWorkers returns at least n workers, starting any that are missing.
+func getWorkers(n int) []*worker {
+	if ws := workers.Load(); ws != nil && len(*ws) >= n {
+		return *ws
+	}
+	workersMu.Lock()
+	defer workersMu.Unlock()
+	var ws []*worker
+	if p := workers.Load(); p != nil {
+		ws = *p
+	}
+	for len(ws) < n {
+		w := &worker{spin: len(ws) < runtime.GOMAXPROCS(0)-1, wake: make(chan struct{}, 1)}
+		ws = append(ws[:len(ws):len(ws)], w)
+		go w.loop()
+	}
+	workers.Store(&ws)
+	return ws
+}
+
+// Chunks that find every worker busy (ParallelFor called from inside a
+// chunk, or from several goroutines at once) go to a pool of plain
+// goroutines instead.
 var (
 	poolOnce sync.Once
 	tasks    chan task
@@ -36,13 +158,11 @@ func startPool() {
 		go func() {
 			for t := range tasks {
 				t.fn(t.lo, t.hi)
-				t.wg.Done()
+				t.b.finish()
 			}
 		}()
 	}
 }
-
-var wgPool = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
 
 // ParallelFor splits [0, n) into at most Threads() contiguous chunks of at
 // least grain items and calls fn on each, the first chunk on the calling
@@ -64,16 +184,25 @@ func ParallelFor(n, grain int, fn func(lo, hi int)) {
 		fn(0, n)
 		return
 	}
-	poolOnce.Do(startPool)
-	wg := wgPool.Get().(*sync.WaitGroup)
-	wg.Add(parts - 1)
+	b := barrierPool.Get().(*barrier)
+	b.pending.Store(int32(parts - 1))
+	ws := getWorkers(parts - 1)
+	next := 0
 	for p := 1; p < parts; p++ {
-		lo, hi := p*n/parts, (p+1)*n/parts
-		tasks <- task{fn: fn, lo: lo, hi: hi, wg: wg}
+		t := task{fn: fn, lo: p * n / parts, hi: (p + 1) * n / parts, b: b}
+		handed := false
+		for next < len(ws) && !handed {
+			handed = ws[next].offer(t)
+			next++
+		}
+		if !handed {
+			poolOnce.Do(startPool)
+			tasks <- t
+		}
 	}
 	fn(0, n/parts)
-	wg.Wait()
-	wgPool.Put(wg)
+	b.wait()
+	barrierPool.Put(b)
 }
 
 // A job is a ParallelFor body together with its arguments, kept in a pool
