@@ -86,3 +86,18 @@ func TestParallelForPublishesWrites(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParallelForRoundTrip measures the cost of one ParallelFor call
+// with two chunks of almost no work: handing a chunk to a worker and
+// waiting for it, back to back as kernels are called.
+func BenchmarkParallelForRoundTrip(b *testing.B) {
+	defer SetThreads(Threads())
+	SetThreads(2)
+	var sink [2]int64
+	fn := func(lo, hi int) { sink[lo] += int64(hi) }
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		ParallelFor(2, 1, fn)
+	}
+}
+
