@@ -100,4 +100,3 @@ func BenchmarkParallelForRoundTrip(b *testing.B) {
 		ParallelFor(2, 1, fn)
 	}
 }
-
