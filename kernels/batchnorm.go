@@ -93,24 +93,93 @@ func bnTrainBody(ba *bnArgs, lo, hi int) {
 	}
 }
 
-// bnStatsGo returns Σ (x-k) and Σ (x-k)² in float64.
-func bnStatsGo(x []float32, k float32) (s1, s2 float64) {
-	kf := float64(k)
-	var a0, a1, b0, b1 float64
+// bnBlock is the block of the batch-norm reductions: partial sums run in
+// float32 over 32 lanes (four 8-lane vectors, lane l taking elements
+// l, l+32, l+64, ...) and are folded into float64 every bnBlock elements,
+// so a lane adds at most bnBlock/32 = 16 terms in float32 before they reach
+// float64. Twice the lanes of a float64 accumulation per instruction, and
+// the float32 error stays near 16 roundings of a partial sum.
+const bnBlock = 512
+
+// bnLanes holds the float32 partial sums and float64 accumulators of one
+// batch-norm reduction; bnStatsGo and bnSumsGo mirror the assembly's order.
+type bnLanes struct {
+	a, q   [32]float32 // S1 and S2 partial sums
+	d1, d2 [4]float64
+}
+
+// fold adds the partial sums to the float64 accumulators as the assembly
+// does ((v0+v1)+(v2+v3) per lane, lanes 0–3 then 4–7) and clears them.
+func (l *bnLanes) fold() {
+	for _, pr := range []struct {
+		v *[32]float32
+		d *[4]float64
+	}{{&l.a, &l.d1}, {&l.q, &l.d2}} {
+		var s [8]float32
+		for j := range s {
+			s[j] = (pr.v[j] + pr.v[8+j]) + (pr.v[16+j] + pr.v[24+j])
+		}
+		for j := 0; j < 4; j++ {
+			pr.d[j] += float64(s[j])
+		}
+		for j := 0; j < 4; j++ {
+			pr.d[j] += float64(s[4+j])
+		}
+		clear(pr.v[:])
+	}
+}
+
+func (l *bnLanes) sums() (float64, float64) {
+	return (l.d1[0] + l.d1[2]) + (l.d1[1] + l.d1[3]), (l.d2[0] + l.d2[2]) + (l.d2[1] + l.d2[3])
+}
+
+// fma32 is a fused float32 multiply-add (the product is exact in float64).
+func fma32(a, b, c float32) float32 { return float32(math.FMA(float64(a), float64(b), float64(c))) }
+
+// bnRuns calls run on each [lo, hi) run of whole 8-element vectors after
+// which the assembly folds its lanes (each whole bnBlock, then the rest up
+// to a multiple of 8) and returns where the vector part ends; the last
+// n mod 8 elements are added in float64 by the caller.
+func bnRuns(n int, run func(lo, hi int)) int {
 	i := 0
-	for ; i+2 <= len(x); i += 2 {
-		d0, d1 := float64(x[i])-kf, float64(x[i+1])-kf
-		a0 += d0
-		a1 += d1
-		b0 += d0 * d0
-		b1 += d1 * d1
+	for ; i+bnBlock <= n; i += bnBlock {
+		run(i, i+bnBlock)
 	}
-	for ; i < len(x); i++ {
-		d := float64(x[i]) - kf
-		a0 += d
-		b0 += d * d
+	end := n &^ 7
+	run(i, end)
+	return end
+}
+
+// bnLane is the partial-sum lane of element i of a run starting at lo whose
+// 32-element steps end at w (the 8-element steps after w use lanes 0–7).
+func bnLane(i, lo, w int) int {
+	if i < w {
+		return (i - lo) % 32
 	}
-	return a0 + a1, b0 + b1
+	return (i - w) % 8
+}
+
+// bnStatsGo returns Σ (x-k) and Σ (x-k)².
+func bnStatsGo(x []float32, k float32) (s1, s2 float64) {
+	var l bnLanes
+	end := bnRuns(len(x), func(lo, hi int) {
+		w := lo + (hi-lo)&^31 // 32 at a time up to w, then 8 at a time
+		for i := lo; i < hi; i++ {
+			j := bnLane(i, lo, w)
+			u := x[i] - k
+			l.a[j] += u
+			l.q[j] = fma32(u, u, l.q[j])
+		}
+		l.fold()
+	})
+	s1, s2 = l.sums()
+	kf := float64(k)
+	for _, v := range x[end:] {
+		d := float64(v) - kf
+		s1 += d
+		s2 = math.FMA(d, d, s2)
+	}
+	return s1, s2
 }
 
 // bnApplyGo sets y = (x-m)·a + b.
@@ -222,25 +291,27 @@ func bnBackBody(ba *bnArgs, lo, hi int) {
 	}
 }
 
-// bnSumsGo returns Σ dy and Σ dy·(x-m) in float64.
+// bnSumsGo returns Σ dy and Σ dy·(x-m), blocked as bnStatsGo.
 func bnSumsGo(dy, x []float32, m float32) (sdy, sdyx float64) {
 	x = x[:len(dy)]
+	var l bnLanes
+	end := bnRuns(len(dy), func(lo, hi int) {
+		w := lo + (hi-lo)&^31
+		for i := lo; i < hi; i++ {
+			j := bnLane(i, lo, w)
+			l.a[j] += dy[i]
+			l.q[j] = fma32(dy[i], x[i]-m, l.q[j])
+		}
+		l.fold()
+	})
+	sdy, sdyx = l.sums()
 	mf := float64(m)
-	var a0, a1, b0, b1 float64
-	i := 0
-	for ; i+2 <= len(dy); i += 2 {
-		g0, g1 := float64(dy[i]), float64(dy[i+1])
-		a0 += g0
-		a1 += g1
-		b0 += g0 * (float64(x[i]) - mf)
-		b1 += g1 * (float64(x[i+1]) - mf)
-	}
-	for ; i < len(dy); i++ {
+	for i := end; i < len(dy); i++ {
 		g := float64(dy[i])
-		a0 += g
-		b0 += g * (float64(x[i]) - mf)
+		sdy += g
+		sdyx = math.FMA(g, float64(x[i])-mf, sdyx)
 	}
-	return a0 + a1, b0 + b1
+	return sdy, sdyx
 }
 
 // bnBackApplyGo sets dx += a·dy + b·(x-m) + k.

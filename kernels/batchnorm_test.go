@@ -48,7 +48,7 @@ func bnRef(x, gamma, beta, dy []float64, C, M int, eps float64) (y, mean, inv, d
 
 func TestBatchNorm(t *testing.T) {
 	ktBothPaths(t, func(t *testing.T) {
-		for _, sh := range [][2]int{{3, 1}, {3, 2}, {4, 37}, {2, 1000}, {5, 4099}} {
+		for _, sh := range [][2]int{{3, 1}, {3, 2}, {4, 37}, {2, 1000}, {5, 4099}, {2, 70001}} {
 			for _, affine := range []bool{true, false} {
 				t.Run(fmt.Sprintf("C%dM%d_a%v", sh[0], sh[1], affine), func(t *testing.T) {
 					testBatchNorm(t, sh[0], sh[1], affine)

@@ -156,6 +156,131 @@ func reduce(name, sig, frame string, prolog func(), ptrs []string, nsum int, ste
 	b.WriteString("\n")
 }
 
+// bnBlock is the block of the batch-norm reductions (bnBlock in
+// batchnorm.go): float32 partial sums in 32 lanes, folded into float64
+// accumulators every bnBlock elements.
+const bnBlock = 512
+
+// bnPair emits a batch-norm reduction of two sums over CX elements. With
+// dy (the backward sums) it is S1 = Σ dy, S2 = Σ dy·(x-c), dy at DX and x at
+// SI; without, S1 = Σ (x-c), S2 = Σ (x-c)², x at SI; c is broadcast in Y15.
+// 32 elements per step go to float32 accumulators Y0..Y3 (S1) and Y4..Y7
+// (S2) through temps Y8..Y11; every bnBlock elements (and once after the
+// last whole 8) the four are added ((Y0+Y1)+(Y2+Y3)), converted to
+// float64 four lanes at a time and added to Y12 (S1) and Y13 (S2). The
+// last len mod 8 elements are added in float64 (c as a double in X15,
+// which dbl loads), as bnSumsGo and bnStatsGo do.
+func bnPair(name, sig, frame string, withDY bool, prolog, dbl, ret func()) {
+	fmt.Fprintf(&b, "// func %s%s\n", name, sig)
+	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, %s\n", name, frame)
+	for r := 0; r < 8; r++ {
+		p("VXORPS Y%d, Y%d, Y%d", r, r, r)
+	}
+	p("VXORPD Y12, Y12, Y12")
+	p("VXORPD Y13, Y13, Y13")
+	prolog()
+	ptrs := []string{"SI"}
+	if withDY {
+		ptrs = append(ptrs, "DX")
+	}
+	advance := func(n int) {
+		for _, r := range ptrs {
+			p("ADDQ $%d, %s", 4*n, r)
+		}
+		p("SUBQ $%d, CX", n)
+	}
+	// vec emits the work of vector u (8 elements at byte offset 32u) into
+	// accumulator pair (acc, acc+4), with temps t and t+2.
+	vec := func(u, acc, t int) {
+		if withDY {
+			p("VMOVUPS %d(DX), Y%d", 32*u, t)
+			p("VMOVUPS %d(SI), Y%d", 32*u, t+2)
+			p("VSUBPS Y15, Y%d, Y%d", t+2, t+2)
+			p("VADDPS Y%d, Y%d, Y%d", t, acc, acc)
+			p("VFMADD231PS Y%d, Y%d, Y%d", t+2, t, acc+4)
+			return
+		}
+		p("VMOVUPS %d(SI), Y%d", 32*u, t)
+		p("VSUBPS Y15, Y%d, Y%d", t, t)
+		p("VADDPS Y%d, Y%d, Y%d", t, acc, acc)
+		p("VFMADD231PS Y%d, Y%d, Y%d", t, t, acc+4)
+	}
+	step32 := func() {
+		for u := 0; u < 4; u++ {
+			vec(u, u, 8+u%2)
+		}
+	}
+	fold := func() {
+		for _, a := range []int{0, 4} {
+			d := 12 + a/4
+			p("VADDPS Y%d, Y%d, Y%d", a+1, a, a)
+			p("VADDPS Y%d, Y%d, Y%d", a+3, a+2, a+2)
+			p("VADDPS Y%d, Y%d, Y%d", a+2, a, a)
+			p("VCVTPS2PD X%d, Y14", a)
+			p("VADDPD Y14, Y%d, Y%d", d, d)
+			p("VEXTRACTF128 $1, Y%d, X%d", a, a)
+			p("VCVTPS2PD X%d, Y14", a)
+			p("VADDPD Y14, Y%d, Y%d", d, d)
+		}
+		for r := 0; r < 8; r++ {
+			p("VXORPS Y%d, Y%d, Y%d", r, r, r)
+		}
+	}
+	label(name + "_blk")
+	p("CMPQ CX, $%d", bnBlock)
+	p("JLT %s_l32", name)
+	p("MOVQ $%d, R8", bnBlock/32)
+	label(name + "_inner")
+	step32()
+	for _, r := range ptrs {
+		p("ADDQ $128, %s", r)
+	}
+	p("DECQ R8")
+	p("JNZ %s_inner", name)
+	p("SUBQ $%d, CX", bnBlock)
+	fold()
+	p("JMP %s_blk", name)
+	label(name + "_l32")
+	p("CMPQ CX, $32")
+	p("JLT %s_l8", name)
+	step32()
+	advance(32)
+	p("JMP %s_l32", name)
+	label(name + "_l8")
+	p("CMPQ CX, $8")
+	p("JLT %s_red", name)
+	vec(0, 0, 8)
+	advance(8)
+	p("JMP %s_l8", name)
+	label(name + "_red")
+	fold()
+	hsum("Y12", "X12")
+	hsum("Y13", "X13")
+	dbl()
+	label(name + "_tail")
+	p("TESTQ CX, CX")
+	p("JZ %s_done", name)
+	if withDY {
+		p("VCVTSS2SD (DX), X0, X0")
+		p("VCVTSS2SD (SI), X1, X1")
+		p("VSUBSD X15, X1, X1")
+		p("VADDSD X0, X12, X12")
+		p("VFMADD231SD X1, X0, X13")
+	} else {
+		p("VCVTSS2SD (SI), X0, X0")
+		p("VSUBSD X15, X0, X0")
+		p("VADDSD X0, X12, X12")
+		p("VFMADD231SD X0, X0, X13")
+	}
+	advance(1)
+	p("JMP %s_tail", name)
+	label(name + "_done")
+	ret()
+	p("VZEROUPPER")
+	p("RET")
+	b.WriteString("\n")
+}
+
 // hsum folds the 4 doubles of y into the low lane of x.
 func hsum(y, x string) {
 	p("VEXTRACTF128 $1, %s, X0", y)
@@ -302,60 +427,29 @@ func main() {
 	}, func() {
 		p("VMOVSD X8, ret+48(FP)")
 	})
-	// Σ dy and Σ dy·(x-m): sum 1 in Y8/Y9, sum 2 in Y10/Y11 (no 2-way
-	// unrolling: the step index selects nothing).
-	reduce("bnSumsAsm", "(dy, x []float32, m float32) (float64, float64)", "$0-72", func() {
-		p("MOVQ dy_base+0(FP), DX")
-		p("MOVQ dy_len+8(FP), CX")
-		p("MOVQ x_base+24(FP), SI")
-		p("VCVTSS2SD m+48(FP), X12, X12")
-		p("VBROADCASTSD X12, Y12")
-	}, []string{"SI", "DX"}, 2, func(a int) {
-		p("VCVTPS2PD (DX), Y0")
-		p("VCVTPS2PD 16(DX), Y1")
-		p("VCVTPS2PD (SI), Y2")
-		p("VCVTPS2PD 16(SI), Y3")
-		p("VSUBPD Y12, Y2, Y2")
-		p("VSUBPD Y12, Y3, Y3")
-		p("VADDPD Y0, Y8, Y8")
-		p("VADDPD Y1, Y9, Y9")
-		p("VFMADD231PD Y2, Y0, Y10")
-		p("VFMADD231PD Y3, Y1, Y11")
-	}, func() {
-		p("VCVTSS2SD (DX), X0, X0")
-		p("VCVTSS2SD (SI), X1, X1")
-		p("VSUBSD X12, X1, X1")
-		p("VADDSD X0, X8, X8")
-		p("VFMADD231SD X1, X0, X9")
-	}, func() {
-		p("VMOVSD X8, ret+56(FP)")
-		p("VMOVSD X9, ret1+64(FP)")
-	})
-
+	// Σ dy and Σ dy·(x-m): the sums of BatchNormBackward.
+	bnPair("bnSumsAsm", "(dy, x []float32, m float32) (float64, float64)", "$0-72", true,
+		func() {
+			p("MOVQ dy_base+0(FP), DX")
+			p("MOVQ dy_len+8(FP), CX")
+			p("MOVQ x_base+24(FP), SI")
+			p("VBROADCASTSS m+48(FP), Y15")
+		}, func() { p("VCVTSS2SD m+48(FP), X15, X15") },
+		func() {
+			p("VMOVSD X12, ret+56(FP)")
+			p("VMOVSD X13, ret1+64(FP)")
+		})
 	// Σ (x-k) and Σ (x-k)²: the shifted one-pass statistics of BatchNormTrain.
-	reduce("bnStatsAsm", "(x []float32, k float32) (float64, float64)", "$0-48", func() {
-		p("MOVQ x_base+0(FP), SI")
-		p("MOVQ x_len+8(FP), CX")
-		p("VCVTSS2SD k+24(FP), X12, X12")
-		p("VBROADCASTSD X12, Y12")
-	}, []string{"SI"}, 2, func(a int) {
-		p("VCVTPS2PD (SI), Y0")
-		p("VCVTPS2PD 16(SI), Y1")
-		p("VSUBPD Y12, Y0, Y0")
-		p("VSUBPD Y12, Y1, Y1")
-		p("VADDPD Y0, Y8, Y8")
-		p("VADDPD Y1, Y9, Y9")
-		p("VFMADD231PD Y0, Y0, Y10")
-		p("VFMADD231PD Y1, Y1, Y11")
-	}, func() {
-		p("VCVTSS2SD (SI), X0, X0")
-		p("VSUBSD X12, X0, X0")
-		p("VADDSD X0, X8, X8")
-		p("VFMADD231SD X0, X0, X9")
-	}, func() {
-		p("VMOVSD X8, ret+32(FP)")
-		p("VMOVSD X9, ret1+40(FP)")
-	})
+	bnPair("bnStatsAsm", "(x []float32, k float32) (float64, float64)", "$0-48", false,
+		func() {
+			p("MOVQ x_base+0(FP), SI")
+			p("MOVQ x_len+8(FP), CX")
+			p("VBROADCASTSS k+24(FP), Y15")
+		}, func() { p("VCVTSS2SD k+24(FP), X15, X15") },
+		func() {
+			p("VMOVSD X12, ret+32(FP)")
+			p("VMOVSD X13, ret1+40(FP)")
+		})
 
 	// fmaPeakAsm runs n iterations of 12 independent 8-wide FMAs (192
 	// flops): the benchmarks' measure of the machine's FMA peak.
