@@ -95,6 +95,8 @@ type Kernels interface {
 	BatchNormUpdateRunning(runMean, runVar, mean, invStd Storage, M int, momentum, eps float32)
 	BatchNormInfer(y, x, gamma, beta, runMean, runVar Storage, C, M int, eps float32)
 	BatchNormBackward(dx, dgamma, dbeta, dy, x, gamma, mean, invStd Storage, C, M int)
+	// BatchNormBackwardSet overwrites dx instead of adding to it.
+	BatchNormBackwardSet(dx, dgamma, dbeta, dy, x, gamma, mean, invStd Storage, C, M int)
 	BatchNormInferBackward(dx, dgamma, dbeta, dy, x, gamma, runMean, runVar Storage, C, M int, eps float32)
 
 	// Row softmax and the mean cross-entropy of logits (rows, cols);

@@ -347,6 +347,11 @@ func (*CPU) BatchNormInfer(y, x, gamma, beta, runMean, runVar Storage, C, M int,
 	kernels.BatchNormInfer(h(y), h(x), h(gamma), h(beta), h(runMean), h(runVar), C, M, eps)
 }
 
+// BatchNormBackwardSet implements Kernels.
+func (*CPU) BatchNormBackwardSet(dx, dgamma, dbeta, dy, x, gamma, mean, invStd Storage, C, M int) {
+	kernels.BatchNormBackwardSet(h(dx), h(dgamma), h(dbeta), h(dy), h(x), h(gamma), h(mean), h(invStd), C, M)
+}
+
 // BatchNormBackward implements Kernels.
 func (*CPU) BatchNormBackward(dx, dgamma, dbeta, dy, x, gamma, mean, invStd Storage, C, M int) {
 	kernels.BatchNormBackward(h(dx), h(dgamma), h(dbeta), h(dy), h(x), h(gamma), h(mean), h(invStd), C, M)

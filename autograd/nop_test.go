@@ -80,6 +80,8 @@ func (*nopCPU) BatchNormUpdateRunning(runMean, runVar, mean, invStd Storage, M i
 func (*nopCPU) BatchNormInfer(y, x, gamma, beta, runMean, runVar Storage, C, M int, eps float32) {}
 
 func (*nopCPU) BatchNormBackward(dx, dgamma, dbeta, dy, x, gamma, mean, invStd Storage, C, M int) {}
+func (*nopCPU) BatchNormBackwardSet(dx, dgamma, dbeta, dy, x, gamma, mean, invStd Storage, C, M int) {
+}
 
 func (*nopCPU) BatchNormInferBackward(dx, dgamma, dbeta, dy, x, gamma, runMean, runVar Storage, C, M int, eps float32) {
 }

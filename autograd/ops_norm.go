@@ -101,7 +101,18 @@ func (g *Graph) BatchNorm(x *Tensor, bn *BatchNorm, training bool) *Tensor {
 
 func (g *Graph) bnBackward(n *node) {
 	x, bn := n.ins[0], n.bn
-	dx := g.gradOf(x)
+	var dx Storage
+	bnBack := g.be.BatchNormBackward
+	if n.op == opBatchNorm {
+		// Training mode writes every element of dx: a gradient that holds
+		// nothing yet is overwritten rather than cleared and added to.
+		var fresh bool
+		if dx, fresh = g.gradOut(x); fresh {
+			bnBack = g.be.BatchNormBackwardSet
+		}
+	} else {
+		dx = g.gradOf(x)
+	}
 	var dgamma, dbeta Storage
 	if len(n.ins) > 1 {
 		dgamma, dbeta = g.gradOf(n.ins[1]), g.gradOf(n.ins[2])
@@ -114,7 +125,7 @@ func (g *Graph) bnBackward(n *node) {
 		y, dy, gamma := n.out, n.out.gst, n.aux[0].st
 		if y.lzSrc == nil {
 			if dx != nil {
-				g.be.BatchNormBackward(dx, nil, nil, dy, y.st, gamma, zeros, ones, C, M)
+				bnBack(dx, nil, nil, dy, y.st, gamma, zeros, ones, C, M)
 			}
 			return
 		}
@@ -129,7 +140,7 @@ func (g *Graph) bnBackward(n *node) {
 			g.be.Fill(dots, 0)
 		}
 		if dx != nil || dots != nil {
-			g.be.BatchNormBackward(dx, dots, nil, y.lzSrc.gst, y.st, sg, zeros, ones, C, M)
+			bnBack(dx, dots, nil, y.lzSrc.gst, y.st, sg, zeros, ones, C, M)
 		}
 		if dots != nil {
 			g.be.DotAcc(g.gradOf(y.lzS), y.lzK, dots, ones)
@@ -140,7 +151,7 @@ func (g *Graph) bnBackward(n *node) {
 		return
 	}
 	if n.op == opBatchNorm {
-		g.be.BatchNormBackward(dx, dgamma, dbeta, n.out.gst, x.st, st(bn.Weight), n.aux[0].st, n.aux[1].st, C, M)
+		bnBack(dx, dgamma, dbeta, n.out.gst, x.st, st(bn.Weight), n.aux[0].st, n.aux[1].st, C, M)
 		return
 	}
 	g.be.BatchNormInferBackward(dx, dgamma, dbeta, n.out.gst, x.st, st(bn.Weight), bn.RunningMean.st, bn.RunningVar.st, C, M, bn.Eps)

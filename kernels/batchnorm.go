@@ -37,6 +37,7 @@ type bnArgs struct {
 	dx, dgamma, dbeta, dy           []float32
 	M                               int
 	eps                             float32
+	set                             bool // BatchNormBackwardSet: overwrite dx
 }
 
 var (
@@ -256,6 +257,18 @@ func BatchNormBackward(dx, dgamma, dbeta, dy, x, gamma, mean, invStd []float32, 
 	bnBackJobs.do(C, bnGrain(M), bnArgs{dx: dx, dgamma: dgamma, dbeta: dbeta, dy: dy, x: x, gamma: gamma, mean: mean, invStd: invStd, M: M})
 }
 
+// BatchNormBackwardSet is BatchNormBackward writing dx instead of adding
+// to it (dgamma and dbeta still accumulate): for an input gradient that
+// holds nothing yet, it saves clearing dx and reading it back.
+func BatchNormBackwardSet(dx, dgamma, dbeta, dy, x, gamma, mean, invStd []float32, C, M int) {
+	bnCheck("BatchNormBackwardSet", C, M, dy, x)
+	if dx != nil {
+		checkLen("BatchNormBackwardSet", C*M, len(dx))
+	}
+	checkLen("BatchNormBackwardSet", C, len(mean), len(invStd))
+	bnBackJobs.do(C, bnGrain(M), bnArgs{dx: dx, dgamma: dgamma, dbeta: dbeta, dy: dy, x: x, gamma: gamma, mean: mean, invStd: invStd, M: M, set: true})
+}
+
 func bnBackBody(ba *bnArgs, lo, hi int) {
 	dx, dgamma, dbeta, dy, x, gamma, mean, invStd, M := ba.dx, ba.dgamma, ba.dbeta, ba.dy, ba.x, ba.gamma, ba.mean, ba.invStd, ba.M
 	for c := lo; c < hi; c++ {
@@ -283,10 +296,15 @@ func bnBackBody(ba *bnArgs, lo, hi int) {
 		a := g * is
 		b := -a * is * is * sdyx / float64(M)
 		k := -a * sdy / float64(M)
-		if useAsm {
-			bnBackApplyAsm(dx[c*M:(c+1)*M], dyc, xc, mean[c], float32(a), float32(b), float32(k))
-		} else {
-			bnBackApplyGo(dx[c*M:(c+1)*M], dyc, xc, mean[c], float32(a), float32(b), float32(k))
+		switch dxc := dx[c*M : (c+1)*M]; {
+		case ba.set && useAsm:
+			bnBackSetAsm(dxc, dyc, xc, mean[c], float32(a), float32(b), float32(k))
+		case ba.set:
+			bnBackSetGo(dxc, dyc, xc, mean[c], float32(a), float32(b), float32(k))
+		case useAsm:
+			bnBackApplyAsm(dxc, dyc, xc, mean[c], float32(a), float32(b), float32(k))
+		default:
+			bnBackApplyGo(dxc, dyc, xc, mean[c], float32(a), float32(b), float32(k))
 		}
 	}
 }
@@ -320,5 +338,14 @@ func bnBackApplyGo(dx, dy, x []float32, m, a, b, k float32) {
 	x = x[:len(dx)]
 	for i := range dx {
 		dx[i] += a*dy[i] + b*(x[i]-m) + k
+	}
+}
+
+// bnBackSetGo sets dx = a·dy + b·(x-m) + k.
+func bnBackSetGo(dx, dy, x []float32, m, a, b, k float32) {
+	dy = dy[:len(dx)]
+	x = x[:len(dx)]
+	for i := range dx {
+		dx[i] = a*dy[i] + b*(x[i]-m) + k
 	}
 }

@@ -100,6 +100,23 @@ func testBatchNorm(t *testing.T, C, M int, affine bool) {
 	// nil gradient outputs are allowed.
 	BatchNormBackward(nil, nil, nil, dy, x, gamma, mean, inv, C, M)
 
+	// The overwriting form: dx's previous contents (garbage here) are
+	// replaced, dgamma and dbeta still accumulate.
+	dxs, chk4 := ktGuarded(C*M, 7)
+	for i := range dxs {
+		dxs[i] = float32(math.NaN())
+	}
+	dg2, db2 := ktCopy(dg0), ktCopy(db0)
+	BatchNormBackwardSet(dxs, dg2, db2, dy, x, gamma, mean, inv, C, M)
+	chk4(t, "BatchNormBackwardSet")
+	dxOnly := make([]float64, len(dxw))
+	for i := range dxw {
+		dxOnly[i] = dxw[i] - float64(dx0[i])
+	}
+	ktClose64(t, "dx (set)", dxs, dxOnly, 5e-5, 5e-5)
+	ktClose64(t, "dgamma (set)", dg2, dgw, 1e-4, 1e-5)
+	ktClose64(t, "dbeta (set)", db2, dbw, 1e-4, 1e-5)
+
 	// Running statistics and inference.
 	rm, rv := ktVec(r, C), ktVec(r, C)
 	for i := range rv {

@@ -42,6 +42,9 @@ func bnSumsAsm(dy, x []float32, m float32) (float64, float64)
 func bnBackApplyAsm(dx, dy, x []float32, m, a, b, k float32)
 
 //go:noescape
+func bnBackSetAsm(dx, dy, x []float32, m, a, b, k float32)
+
+//go:noescape
 func fmaPeakAsm(n int)
 
 //go:noescape

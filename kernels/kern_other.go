@@ -24,6 +24,7 @@ func bnApplyAsm(y, x []float32, m, a, b float32)              { bnApplyGo(y, x, 
 func bnStatsAsm(x []float32, k float32) (float64, float64)    { return bnStatsGo(x, k) }
 func bnSumsAsm(dy, x []float32, m float32) (float64, float64) { return bnSumsGo(dy, x, m) }
 func bnBackApplyAsm(dx, dy, x []float32, m, a, b, k float32)  { bnBackApplyGo(dx, dy, x, m, a, b, k) }
+func bnBackSetAsm(dx, dy, x []float32, m, a, b, k float32)    { bnBackSetGo(dx, dy, x, m, a, b, k) }
 
 func maxPool3S1Asm(y *float32, arg *int32, x, t *float32, H, W int) { panic("kernels: no assembly") }
 func maxPool3S2Asm(y *float32, arg *int32, x, t *float32, H, W int) { panic("kernels: no assembly") }
