@@ -21,12 +21,15 @@ configs=(
   "16 8 64 "
   "8 5 32 --unrolled"
 )
+declare -A ours_of torch_of
 printf '%-24s %12s %12s %8s %11s %11s %8s\n' config ours_ms torch_ms time× ours_rss_MB torch_rss_MB rss×
 for c in "${configs[@]}"; do
   read -r C L B extra <<<"$c"
   args="--init-channels $C --layers $L --batch-size $B --iters $iters $extra"
   ours=$(./bin/darts bench step $args --json)
   theirs=$($py bench/torch/bench_step.py $args --threads 2 --json | tail -1)
+  ours_of[$c]=$ours
+  torch_of[$c]=$theirs
   $py - "$c" "$ours" "$theirs" <<'PY'
 import json, sys
 cfg, o, t = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
@@ -35,11 +38,29 @@ print("%-24s %12.0f %12.0f %8.2f %11.0f %11.0f %8.2f" % (name, o["median_ms"], t
       o["median_ms"] / t["median_ms"], o["peak_rss_mb"], t["peak_rss_mb"], o["peak_rss_mb"] / t["peak_rss_mb"]))
 PY
 done
-# Second order against our own first order at the small configuration.
-first=$(./bin/darts bench step --init-channels 8 --layers 5 --batch-size 32 --iters $iters --json)
-second=$(./bin/darts bench step --init-channels 8 --layers 5 --batch-size 32 --iters $iters --unrolled --json)
-$py - "$first" "$second" <<'PY'
+# Second order against our own first order at the small configuration, and
+# the least that ratio can be for this algorithm. With F a forward pass, B a
+# backward pass with weight gradients and Bα one with only ∂/∂α, a first-order
+# iteration is F+Bα (architecture step) + F+B (weight step); a second-order
+# one is F+B (virtual step w') + F+B (validation loss at w', ∂/∂α and
+# ∂/∂w') + 2(F+Bα) (the two finite-difference passes at w ± r·v) + F+B
+# (weight step). The ratio (5F+3B+2Bα)/(2F+B+Bα) is above 2.5 whenever B > Bα,
+# i.e. whenever weight gradients cost anything. F, F+B and F+Bα are timed by
+# --mode forward, weight and arch.
+small="--init-channels 8 --layers 5 --batch-size 32 --iters $iters"
+first=${ours_of["8 5 32 "]}
+second=${ours_of["8 5 32 --unrolled"]}
+fwd=$(./bin/darts bench step $small --mode forward --json)
+wgt=$(./bin/darts bench step $small --mode weight --json)
+arc=$(./bin/darts bench step $small --mode arch --json)
+tfirst=${torch_of["8 5 32 "]}
+tsecond=${torch_of["8 5 32 --unrolled"]}
+$py - "$first" "$second" "$fwd" "$wgt" "$arc" "$tfirst" "$tsecond" <<'PY'
 import json, sys
-f, s = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-print("ours second order / first order at C=8 L=5 B=32: %.2f" % (s["median_ms"] / f["median_ms"]))
+f, s, fw, wg, ar, tf, ts = (json.loads(a)["median_ms"] for a in sys.argv[1:])
+F, B, Ba = fw, wg - fw, ar - fw
+floor = (5 * F + 3 * B + 2 * Ba) / (2 * F + B + Ba)
+print("ours second order / first order at C=8 L=5 B=32: %.2f (%.0f / %.0f ms)" % (s / f, s, f))
+print("  passes: F %.0f ms, B %.0f ms, Bα %.0f ms -> least possible ratio (5F+3B+2Bα)/(2F+B+Bα) = %.2f" % (F, B, Ba, floor))
+print("PyTorch second order / first order, same configuration: %.2f (%.0f / %.0f ms)" % (ts / tf, ts, tf))
 PY
