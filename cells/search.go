@@ -64,6 +64,10 @@ type SearchCell struct {
 	outs       []*ag.Tensor
 }
 
+// EdgeStride returns the stride of edge e's ops (2 on the edges from the
+// cell's inputs in a reduction cell, else 1).
+func (c *SearchCell) EdgeStride(e int) int { return c.Edges[e].stride }
+
 // NewSearchCell builds cell prefix (e.g. "cells.3") with c channels per node;
 // cpp and cp are the widths of the two inputs.
 func NewSearchCell(b *Builder, prefix string, steps, multiplier, cpp, cp, c int, reduction, reductionPrev bool) *SearchCell {

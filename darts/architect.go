@@ -14,7 +14,7 @@ type Architect struct {
 	Net  *Supernet
 	Opt  *ag.Adam
 	G    *ag.Graph
-	Cost float64 // λ of the hardware-cost term λ·E[MFLOPs]
+	Cost float64 // λ of the hardware-cost term λ·E[cost] (Supernet.SetCostTable)
 
 	// Weight-optimizer hyper-parameters replayed by the unrolled step.
 	Momentum, WeightDecay float64

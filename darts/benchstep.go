@@ -48,21 +48,31 @@ type StepBenchResult struct {
 // forwardMACs estimates the multiply-adds of one supernet forward pass per
 // image (convolutions and the classifier; pools counted as 9 ops/output).
 func (n *Supernet) forwardMACs() float64 {
+	m := *n
+	if t, err := m.countCosts(CostMFLOPs); err != nil || m.SetCostTable(t) != nil {
+		panic("darts: counting the supernet's multiply-adds failed")
+	}
 	total := 0.0
-	for _, c := range n.costNormal {
+	for _, c := range m.costNormal {
 		total += c * 1e6
 	}
-	for _, c := range n.costReduce {
+	for _, c := range m.costReduce {
 		total += c * 1e6
 	}
 	size := n.ImageSize
 	stemC := n.StemW.Dim(0)
 	total += float64(stemC * n.InChannels * 9 * size * size)
+	reductionPrev := false
 	for _, cell := range n.Cells {
-		total += float64(cell.Pre0.FLOPs(size, size) + cell.Pre1.FLOPs(size, size))
+		s0 := size // s0 is twice as large after a reduction cell
+		if reductionPrev {
+			s0 *= 2
+		}
+		total += float64(cell.Pre0.FLOPs(s0, s0) + cell.Pre1.FLOPs(size, size))
 		if cell.Reduction {
 			size /= 2
 		}
+		reductionPrev = cell.Reduction
 	}
 	total += float64(n.FCW.Len())
 	return total

@@ -28,6 +28,8 @@ type SearchConfig struct {
 	Resume          bool    // continue from Out/checkpoint.safetensors
 	DryRun          bool    // print the parameter count and exit
 	LatencyWeight   float64 // weight of the expected-cost penalty on α (0 = accuracy only)
+	CostMetric      string  // what that cost is: mflops (default), params or latency (cost.go)
+	CostTable       string  // a cost table file to use instead of counting or measuring
 }
 
 // DefaultSearchConfig returns the original implementation's defaults.
@@ -37,6 +39,6 @@ func DefaultSearchConfig() SearchConfig {
 		Steps: 4, Multiplier: 4, StemMultiplier: 3,
 		LR: 0.025, LRMin: 0.001, Momentum: 0.9, WeightDecay: 3e-4,
 		ArchLR: 3e-4, ArchWeightDecay: 1e-3, TrainPortion: 0.5, GradClip: 5, Seed: 2,
-		Out: "runs/search",
+		Out: "runs/search", CostMetric: CostMFLOPs,
 	}
 }

@@ -42,6 +42,10 @@ func (c SearchConfig) Validate() error {
 		return fmt.Errorf("--threads must be ≥ 0, got %d", c.Threads)
 	case c.GradClip <= 0:
 		return fmt.Errorf("--grad-clip must be positive, got %v", c.GradClip)
+	case c.LatencyWeight < 0:
+		return fmt.Errorf("--cost-weight must be ≥ 0, got %v", c.LatencyWeight)
+	case c.CostMetric != "" && c.CostMetric != CostMFLOPs && c.CostMetric != CostParams && c.CostMetric != CostLatency:
+		return fmt.Errorf("--cost-metric must be mflops, params or latency, got %q", c.CostMetric)
 	case c.Out == "":
 		return errors.New("--out must name a directory")
 	}
@@ -58,6 +62,7 @@ type EpochMetrics struct {
 	ValidAcc       float64         `json:"valid_acc"`
 	ArchLoss       float64         `json:"arch_loss"`
 	ExpectedMFLOPs float64         `json:"expected_mflops"`
+	ExpectedCost   float64         `json:"expected_cost"` // in the --cost-metric's unit (cost_table.json)
 	Genotype       json.RawMessage `json:"genotype"`
 	Seconds        float64         `json:"seconds"`
 	SoftmaxNormal  [][]float32     `json:"softmax_normal"`
@@ -132,6 +137,9 @@ func search(cfg SearchConfig, w io.Writer, stopAfter int) error {
 
 	ckPath := filepath.Join(cfg.Out, "checkpoint.safetensors")
 	metricsPath := filepath.Join(cfg.Out, "metrics.jsonl")
+	if err := setupCost(cfg, net, w); err != nil {
+		return err
+	}
 	start := 0
 	if cfg.Resume {
 		ck, err := loadSearchCheckpoint(ckPath, net, sgd, arch.Opt)
@@ -200,13 +208,18 @@ func search(cfg SearchConfig, w io.Writer, stopAfter int) error {
 			TrainLoss: lossSum / float64(seen), TrainAcc: 100 * float64(correct) / float64(seen),
 			ValidLoss: vLoss, ValidAcc: vAcc, ArchLoss: archSum / float64(steps),
 			ExpectedMFLOPs: net.ExpectedMFLOPs(),
+			ExpectedCost:   net.ExpectedCost(),
 			Genotype:       json.RawMessage(mustJSON(gt)),
 			Seconds:        time.Since(t0).Seconds(),
 			SoftmaxNormal:  wn,
 			SoftmaxReduce:  wr,
 		}
-		fmt.Fprintf(w, "epoch %d/%d  lr %.5f  train loss %.4f acc %.2f%%  valid loss %.4f acc %.2f%%  E[MFLOPs] %.1f  %.1fs\n",
-			epoch+1, cfg.Epochs, lr, last.TrainLoss, last.TrainAcc, vLoss, vAcc, last.ExpectedMFLOPs, last.Seconds)
+		costNote := ""
+		if metric, unit := net.CostMetric(); metric != CostMFLOPs {
+			costNote = fmt.Sprintf("  E[%s] %.1f %s", metric, last.ExpectedCost, unit)
+		}
+		fmt.Fprintf(w, "epoch %d/%d  lr %.5f  train loss %.4f acc %.2f%%  valid loss %.4f acc %.2f%%  E[MFLOPs] %.1f%s  %.1fs\n",
+			epoch+1, cfg.Epochs, lr, last.TrainLoss, last.TrainAcc, vLoss, vAcc, last.ExpectedMFLOPs, costNote, last.Seconds)
 		fmt.Fprintf(w, "genotype = %s\n", gt)
 		fmt.Fprintf(w, "softmax(α) normal:\n%s", cells.FormatWeights(wn, cfg.Steps))
 		fmt.Fprintf(w, "softmax(α) reduce:\n%s", cells.FormatWeights(wr, cfg.Steps))
@@ -247,11 +260,67 @@ func search(cfg SearchConfig, w io.Writer, stopAfter int) error {
 
 // sameRun checks that a checkpoint's flags describe the same search as the
 // current ones (output-only flags aside).
+// setupCost chooses the search's cost metric. A latency table is measured
+// once per run and kept as cost_table.json in --out: a resumed run reads it
+// back, so that the cost term (and the search) is the same as if the run
+// had not been interrupted. --cost-table supplies a table instead.
+func setupCost(cfg SearchConfig, net *Supernet, w io.Writer) error {
+	metric := cfg.CostMetric
+	if metric == "" {
+		metric = CostMFLOPs
+	}
+	saved := filepath.Join(cfg.Out, "cost_table.json")
+	path := cfg.CostTable
+	if path == "" && metric == CostLatency && cfg.Resume {
+		if _, err := os.Stat(saved); err == nil {
+			path = saved
+		}
+	}
+	var t *CostTable
+	var err error
+	switch {
+	case path != "":
+		if t, err = ReadCostTable(path); err != nil {
+			return fmt.Errorf("--cost-table: %w", err)
+		}
+		if t.Metric != metric {
+			return fmt.Errorf("--cost-table %s holds %s costs, but --cost-metric is %s", path, t.Metric, metric)
+		}
+	case metric == CostLatency:
+		p := data.NewProgress(w, len(net.OpShapes()), "measuring op latency")
+		t, err = net.MeasureLatency(101, func(done, total int) { p.Update(done, "") })
+		if err != nil {
+			p.Abort()
+			return err
+		}
+		p.Done()
+	default:
+		if t, err = net.CostTableFor(metric, "", nil); err != nil {
+			return err
+		}
+	}
+	if err := net.SetCostTable(t); err != nil {
+		return fmt.Errorf("--cost-table %s: %w", path, err)
+	}
+	if err := WriteCostTable(saved, t); err != nil {
+		return err
+	}
+	if cfg.LatencyWeight > 0 {
+		fmt.Fprintf(w, "cost term: %g · E[%s] (%s); op costs in %s\n", cfg.LatencyWeight, metric, t.Unit, saved)
+	}
+	return nil
+}
+
 func sameRun(a, b SearchConfig) error {
 	a.Resume, b.Resume = false, false
 	a.Threads, b.Threads = 0, 0
 	a.Out, b.Out = "", ""
 	a.DataDir, b.DataDir = "", ""
+	for _, c := range []*SearchConfig{&a, &b} {
+		if c.CostMetric == "" { // checkpoints from before --cost-metric
+			c.CostMetric = CostMFLOPs
+		}
+	}
 	if a != b {
 		ja, _ := json.Marshal(a)
 		jb, _ := json.Marshal(b)

@@ -97,6 +97,63 @@ func TestSearchDeterministicAndResumable(t *testing.T) {
 	}
 }
 
+// A latency-aware search measures its op latencies once and keeps them in
+// cost_table.json: the resumed run reads them back instead of measuring
+// again, and a fresh run given that table (--cost-table) ends identically.
+func TestSearchLatencyCost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: skipping the tiny latency-aware searches")
+	}
+	dir := t.TempDir()
+	killed := tinySearch(filepath.Join(dir, "killed"))
+	killed.CostMetric, killed.LatencyWeight = CostLatency, 0.05
+	if err := searchEpochs(killed, 1); err != nil {
+		t.Fatal(err)
+	}
+	tablePath := filepath.Join(killed.Out, "cost_table.json")
+	t1, err := os.ReadFile(tablePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed.Resume = true
+	if err := Search(killed, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	t2, err := os.ReadFile(tablePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(t1, t2) {
+		t.Fatal("the resumed run measured its latency table again instead of reading cost_table.json")
+	}
+	m, err := os.ReadFile(filepath.Join(killed.Out, "metrics.jsonl"))
+	if err != nil || !strings.Contains(string(m), `"expected_cost"`) {
+		t.Fatalf("metrics.jsonl lacks expected_cost (%v)", err)
+	}
+	g1, a1 := readOutputs(t, killed.Out)
+
+	given := tinySearch(filepath.Join(dir, "given"))
+	given.CostMetric, given.LatencyWeight = CostLatency, 0.05
+	given.CostTable = filepath.Join(dir, "table.json")
+	if err := os.WriteFile(given.CostTable, t1, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Search(given, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	g2, a2 := readOutputs(t, given.Out)
+	if !bytes.Equal(g1, g2) || !bytes.Equal(a1, a2) {
+		t.Fatal("a run given the same latency table ended differently from the resumed one")
+	}
+
+	// A table of another metric is refused.
+	other := tinySearch(filepath.Join(dir, "other"))
+	other.CostMetric, other.CostTable = CostParams, given.CostTable
+	if err := Search(other, io.Discard); err == nil || !strings.Contains(err.Error(), "latency") {
+		t.Fatalf("want an error about the table's metric, got %v", err)
+	}
+}
+
 func TestSearchDryRunAndFlagErrors(t *testing.T) {
 	c := DefaultSearchConfig()
 	c.DryRun = true
@@ -116,6 +173,9 @@ func TestSearchDryRunAndFlagErrors(t *testing.T) {
 		{func(c *SearchConfig) { c.InitChannels = 7 }, "--init-channels"},
 		{func(c *SearchConfig) { c.Dataset = "imagenet" }, "imagenet"},
 		{func(c *SearchConfig) { c.Subset = 10 }, "--subset"},
+		{func(c *SearchConfig) { c.CostMetric = "watts" }, "--cost-metric"},
+		{func(c *SearchConfig) { c.LatencyWeight = -1 }, "--cost-weight"},
+		{func(c *SearchConfig) { c.CostTable = "/nonexistent/cost_table.json" }, "--cost-table"},
 	} {
 		c := tinySearch(t.TempDir())
 		tc.mod(&c)

@@ -29,8 +29,22 @@ type Supernet struct {
 	Buffers []*ag.Tensor // batch-norm running statistics
 	BNs     []*ag.BatchNorm
 
-	costNormal, costReduce []float64 // per (edge, primitive): MFLOPs per image, summed over cells
+	costNormal, costReduce []float64 // per (edge, primitive): cost per image, summed over cells
+	costMetric, costUnit   string    // what the costs measure (cost.go)
+	cellShapes             []cellShape
 }
+
+// cellShape records what the cost tables need of a cell: its width and,
+// per edge, the stride and the side of the edge's input (in a reduction
+// cell the edges from the two inputs have stride 2 and read the cell's
+// input; the others read the halved nodes).
+type cellShape struct {
+	reduction bool
+	c         int
+	edges     []edgeShape
+}
+
+type edgeShape struct{ stride, size int }
 
 // NewSupernet builds the search network with PyTorch's default
 // initialisation drawn from seed; α starts at 1e-3·N(0, 1).
@@ -54,15 +68,16 @@ func NewSupernet(be ag.Backend, c, layers, steps, multiplier, stemMultiplier, cl
 			cCurr *= 2
 		}
 		cell := cells.NewSearchCell(b, fmt.Sprintf("cells.%d", i), steps, multiplier, cpp, cp, cCurr, reduction, reductionPrev)
-		cost := n.costNormal
-		if reduction {
-			cost = n.costReduce
-		}
-		for e, m := range cell.Edges {
-			for k, op := range m.Ops {
-				cost[e*np+k] += float64(op.FLOPs(size, size)) / 1e6
+		cs := cellShape{reduction: reduction, c: cCurr}
+		for e := range cell.Edges {
+			st := cell.EdgeStride(e)
+			es := edgeShape{stride: st, size: size}
+			if reduction && st == 1 {
+				es.size = size / 2
 			}
+			cs.edges = append(cs.edges, es)
 		}
+		n.cellShapes = append(n.cellShapes, cs)
 		if reduction {
 			size /= 2
 		}
@@ -72,6 +87,13 @@ func NewSupernet(be ag.Backend, c, layers, steps, multiplier, stemMultiplier, cl
 	}
 	n.FCW, n.FCB = b.Linear("classifier", classes, cp)
 	n.Weights, n.Buffers, n.BNs = b.Params, b.Buffers, b.BNs
+	t, err := n.countCosts(CostMFLOPs)
+	if err == nil {
+		err = n.SetCostTable(t)
+	}
+	if err != nil {
+		panic(err) // the supernet's own primitives: a bug if this fails
+	}
 
 	n.AlphaNormal = ag.NewParam(be, "alphas_normal", edges, np)
 	n.AlphaReduce = ag.NewParam(be, "alphas_reduce", edges, np)
@@ -140,22 +162,25 @@ func (n *Supernet) Genotype() cells.Genotype {
 	return cells.Discretize(wn, wr, n.Steps)
 }
 
-// ExpectedMFLOPs is the hardware-cost estimate of the relaxed network: the
-// multiply-adds (millions, per image) of every edge's ops weighted by
-// softmax(α), summed over all cells.
+// ExpectedMFLOPs is the multiply-adds (millions, per image) of every
+// edge's ops weighted by softmax(α), summed over all cells, whatever the
+// metric of the cost term.
 func (n *Supernet) ExpectedMFLOPs() float64 {
-	wn, wr := n.ArchWeights()
-	total := 0.0
-	np := cells.NumPrimitives
-	for e := range wn {
-		for k := 0; k < np; k++ {
-			total += float64(wn[e][k])*n.costNormal[e*np+k] + float64(wr[e][k])*n.costReduce[e*np+k]
-		}
+	if n.costMetric == CostMFLOPs {
+		return n.ExpectedCost()
 	}
-	return total
+	m := *n
+	t, err := m.countCosts(CostMFLOPs)
+	if err != nil {
+		panic(err)
+	}
+	if err := m.SetCostTable(t); err != nil {
+		panic(err)
+	}
+	return m.ExpectedCost()
 }
 
-// AddCostGradient adds λ·∂E[MFLOPs]/∂α to the α gradients:
+// AddCostGradient adds λ·∂E[cost]/∂α to the α gradients:
 // ∂/∂α_ej Σ_k w_ek c_ek = w_ej (c_ej − Σ_k w_ek c_ek).
 func (n *Supernet) AddCostGradient(lambda float64) {
 	if lambda == 0 {

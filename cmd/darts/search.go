@@ -31,7 +31,9 @@ func cmdSearch(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&c.Out, "out", c.Out, "output directory")
 	fs.BoolVar(&c.Resume, "resume", false, "continue an interrupted run from the checkpoint in --out")
 	fs.BoolVar(&c.DryRun, "dry-run", false, "build the supernet, print its weight-parameter count (α excluded) and exit")
-	fs.Float64Var(&c.LatencyWeight, "cost-weight", 0, "weight λ of the hardware-cost term λ·E[MFLOPs] added to the architecture loss (0 = accuracy only)")
+	fs.Float64Var(&c.LatencyWeight, "cost-weight", 0, "weight λ of the hardware-cost term λ·E[cost] added to the architecture loss (0 = accuracy only); E over softmax(α), the cost of an op chosen by --cost-metric")
+	fs.StringVar(&c.CostMetric, "cost-metric", c.CostMetric, "what an op costs: mflops (multiply-adds per image, millions), params (weights, thousands) or latency (µs per image, measured here at batch 1 with our kernels before the search; kept in --out/cost_table.json)")
+	fs.StringVar(&c.CostTable, "cost-table", "", "read the op costs from this cost_table.json (e.g. latency measured on the target machine) instead of counting or measuring them")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

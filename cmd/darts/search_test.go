@@ -15,7 +15,7 @@ func TestSearchHelpListsEveryFlagWithDefaults(t *testing.T) {
 	}
 	for _, f := range []string{"dataset", "data-dir", "batch-size", "epochs", "init-channels", "layers", "lr", "lr-min",
 		"momentum", "weight-decay", "arch-lr", "arch-weight-decay", "unrolled", "train-portion", "grad-clip", "seed",
-		"subset", "threads", "out", "resume", "dry-run", "cost-weight"} {
+		"subset", "threads", "out", "resume", "dry-run", "cost-weight", "cost-metric", "cost-table"} {
 		if !strings.Contains(errb.String(), "  -"+f+" ") && !strings.Contains(errb.String(), "  -"+f+"\n") {
 			t.Errorf("search --help does not list -%s", f)
 		}
