@@ -68,7 +68,7 @@ func TestCostGradient(t *testing.T) {
 	for _, a := range n.Alphas() {
 		d := a.Data()
 		for i := range d {
-			d[i] = float32(math.Sin(float64(3*i+1))) // away from uniform
+			d[i] = float32(math.Sin(float64(3*i + 1))) // away from uniform
 		}
 	}
 	ag.ZeroGradOf(n.Alphas())
