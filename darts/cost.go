@@ -250,3 +250,30 @@ func (n *Supernet) ExpectedCost() float64 {
 
 // CostMetric returns the metric and unit of the cost term.
 func (n *Supernet) CostMetric() (metric, unit string) { return n.costMetric, n.costUnit }
+
+// GenotypeCost is the cost of the discrete cells of gt placed in the
+// supernet (each chosen op at its edge's shape, summed over the cells of
+// its type), in the current metric: what the cost term rewards.
+func (n *Supernet) GenotypeCost(gt cells.Genotype) float64 {
+	np := cells.NumPrimitives
+	prim := map[string]int{}
+	for k, p := range cells.Primitives {
+		prim[p] = k
+	}
+	total := 0.0
+	for _, part := range []struct {
+		edges []cells.Edge
+		cost  []float64
+	}{{gt.Normal, n.costNormal}, {gt.Reduce, n.costReduce}} {
+		start := 0 // first edge of intermediate node i: inputs 0..i+1
+		for i := 0; 2*i+1 < len(part.edges); i++ {
+			for _, e := range part.edges[2*i : 2*i+2] {
+				if k, ok := prim[e.Op]; ok && start+e.Input < len(part.cost)/np {
+					total += part.cost[(start+e.Input)*np+k]
+				}
+			}
+			start += i + 2
+		}
+	}
+	return total
+}

@@ -53,6 +53,31 @@ func TestCostTableMatchesCellOps(t *testing.T) {
 	}
 }
 
+// TestGenotypeCost checks the cost of discrete cells against the table.
+func TestGenotypeCost(t *testing.T) {
+	n := smallSupernet()
+	np := cells.NumPrimitives
+	none := cells.Genotype{NormalConcat: []int{2, 3, 4, 5}, ReduceConcat: []int{2, 3, 4, 5}}
+	for i := 0; i < 4; i++ {
+		for j := 0; j < 2; j++ {
+			none.Normal = append(none.Normal, cells.Edge{Op: "none", Input: j})
+			none.Reduce = append(none.Reduce, cells.Edge{Op: "none", Input: j})
+		}
+	}
+	if c := n.GenotypeCost(none); c != 0 {
+		t.Fatalf("all-'none' cells cost %v", c)
+	}
+	// One sep_conv_3x3 from node 2 into node 3: node 3's edges come after
+	// node 2's two, so its input 2 is edge 4 (primitive index 4).
+	g := none
+	g.Normal = append([]cells.Edge(nil), none.Normal...)
+	g.Normal[2] = cells.Edge{Op: "sep_conv_3x3", Input: 2}
+	want := n.costNormal[(2+2)*np+4]
+	if c := n.GenotypeCost(g); math.Abs(c-want) > 1e-12 || c == 0 {
+		t.Fatalf("one sep_conv_3x3 costs %v, want %v", c, want)
+	}
+}
+
 // TestCostGradient checks AddCostGradient against central differences of
 // λ·E[cost] in α, for the parameter-count metric.
 func TestCostGradient(t *testing.T) {

@@ -253,6 +253,9 @@ func search(cfg SearchConfig, w io.Writer, stopAfter int) error {
 		fmt.Fprintf(w, "; last epoch: valid acc %.2f%%, train acc %.2f%%", last.ValidAcc, last.TrainAcc)
 	}
 	fmt.Fprintf(w, "\ngenotype: %s\n", gt)
+	metric, unit := net.CostMetric()
+	fmt.Fprintf(w, "its cells cost %.1f %s in the supernet (%s; the relaxed cells' expectation: %.1f)\n",
+		net.GenotypeCost(gt), unit, metric, net.ExpectedCost())
 	fmt.Fprintf(w, "written to %s: genotype.json, alphas.json, metrics.jsonl, normal.svg, reduce.svg, normal.dot, reduce.dot, curves.svg, curves.png, checkpoint.safetensors\n", cfg.Out)
 	fmt.Fprintf(w, "retrain it with: darts train --genotype %s\n", filepath.Join(cfg.Out, "genotype.json"))
 	return nil
