@@ -373,48 +373,37 @@ func main() {
 		p("VFMADD213PS Y14, Y13, %s", o.reg(0))
 		o.store(o.reg(0), "DI")
 	})
-	// dx += a·dy + (b·(x-m) + k)
-	stream("bnBackApplyAsm", "(dx, dy, x []float32, m, a, b, k float32)", "$0-88", func() {
-		p("MOVQ dx_base+0(FP), DI")
-		p("MOVQ dx_len+8(FP), CX")
-		p("MOVQ dy_base+24(FP), DX")
-		p("MOVQ x_base+48(FP), SI")
-		p("VBROADCASTSS m+72(FP), Y12")
-		p("VBROADCASTSS a+76(FP), Y13")
-		p("VBROADCASTSS b+80(FP), Y14")
-		p("VBROADCASTSS k+84(FP), Y11") // free: the body uses temps 0 and 1 only
-	}, []string{"DI", "SI", "DX"}, func(o io) {
-		r0, r1 := o.reg(0), o.reg(1)
-		o.load("SI", r0)
-		p("VSUBPS Y12, %s, %s", r0, r0)
-		p("VFMADD213PS Y11, Y14, %s", r0)
-		o.load("DX", r1)
-		p("VFMADD231PS %s, Y13, %s", r1, r0)
-		o.load("DI", r1)
-		p("VADDPS %s, %s, %s", r1, r0, r0)
-		o.store(r0, "DI")
-	})
-
-	// dx = a·dy + (b·(x-m) + k): the overwriting form, for a gradient that
-	// holds nothing yet (it saves zero-filling dx and reading it back).
-	stream("bnBackSetAsm", "(dx, dy, x []float32, m, a, b, k float32)", "$0-88", func() {
-		p("MOVQ dx_base+0(FP), DI")
-		p("MOVQ dx_len+8(FP), CX")
-		p("MOVQ dy_base+24(FP), DX")
-		p("MOVQ x_base+48(FP), SI")
-		p("VBROADCASTSS m+72(FP), Y12")
-		p("VBROADCASTSS a+76(FP), Y13")
-		p("VBROADCASTSS b+80(FP), Y14")
-		p("VBROADCASTSS k+84(FP), Y11")
-	}, []string{"DI", "SI", "DX"}, func(o io) {
-		r0, r1 := o.reg(0), o.reg(1)
-		o.load("SI", r0)
-		p("VSUBPS Y12, %s, %s", r0, r0)
-		p("VFMADD213PS Y11, Y14, %s", r0)
-		o.load("DX", r1)
-		p("VFMADD231PS %s, Y13, %s", r1, r0)
-		o.store(r0, "DI")
-	})
+	// dx += a·dy + (b·(x-m) + k), and the overwriting form dx = a·dy +
+	// (b·(x-m) + k) for a gradient that holds nothing yet (it saves
+	// zero-filling dx and reading it back).
+	for _, add := range []bool{true, false} {
+		name := "bnBackApplyAsm"
+		if !add {
+			name = "bnBackSetAsm"
+		}
+		stream(name, "(dx, dy, x []float32, m, a, b, k float32)", "$0-88", func() {
+			p("MOVQ dx_base+0(FP), DI")
+			p("MOVQ dx_len+8(FP), CX")
+			p("MOVQ dy_base+24(FP), DX")
+			p("MOVQ x_base+48(FP), SI")
+			p("VBROADCASTSS m+72(FP), Y12")
+			p("VBROADCASTSS a+76(FP), Y13")
+			p("VBROADCASTSS b+80(FP), Y14")
+			p("VBROADCASTSS k+84(FP), Y11") // free: the body uses temps 0 and 1 only
+		}, []string{"DI", "SI", "DX"}, func(o io) {
+			r0, r1 := o.reg(0), o.reg(1)
+			o.load("SI", r0)
+			p("VSUBPS Y12, %s, %s", r0, r0)
+			p("VFMADD213PS Y11, Y14, %s", r0)
+			o.load("DX", r1)
+			p("VFMADD231PS %s, Y13, %s", r1, r0)
+			if add {
+				o.load("DI", r1)
+				p("VADDPS %s, %s, %s", r1, r0, r0)
+			}
+			o.store(r0, "DI")
+		})
+	}
 
 	reduce("sumAsm", "(x []float32) float64", "$0-32", func() {
 		p("MOVQ x_base+0(FP), SI")
