@@ -13,6 +13,11 @@
 // cross-chunk reduction is combined in a fixed order: results are
 // bit-identical run to run (the reductions Dot, Sum and SumSquares, and the
 // depthwise weight gradient, are even independent of the thread count).
+// ParallelFor hands chunks to long-lived workers that poll for about 20–40
+// µs after each chunk before they block: kernels come back to back, so the
+// next call usually finds its worker awake (a blocked one costs a futex
+// wake-up and a scheduler pass each way; the C = 8 search step got ~30%
+// faster with polling).
 //
 // # Layout: channel-major (C, N, H, W)
 //
