@@ -239,7 +239,7 @@ func sgemmAsm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
 	switch {
 	case !transA && transB && k >= 256 && k >= 4*max(m, n) && m*n <= 1<<16:
-		// Long K, small C (its lanes are m·n·8 floats per thread).
+		// Long K, small C (m·n floats per thread; 8·m·n for m·n <= 256).
 		sgemmDotPath(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	case !transB && m <= sgemmMC && m*k <= 1<<22:
 		// Few rows (all of op(A) is packed at once).
@@ -553,24 +553,22 @@ func sgemmMacro(mb, nb, kb int, ap, bp []float32, alpha, beta float32, c []float
 	}
 }
 
-// sgemmDotPath computes C = alpha·A·Bᵀ + beta·C for long k and a small C
-// (weight gradients: C[Cout, Cin] = dY[Cout, NHW]·X[Cin, NHW]ᵀ). A rows and
-// B rows are both contiguous in p, so no packing: 3×4 tiles of dot
-// products, 8 lanes each, over K blocks that keep three A rows in L1 and
-// the B block in L2. K is split over the threads; each chunk reduces its
-// lanes in a fixed order and the chunks are summed in chunk order.
 // sgemmDotKC is the K block of the dot path (0: sized from L1 and L2).
 var sgemmDotKC = 0
 
-// sgemmDotPath computes C = alpha·A·Bᵀ + beta·C for long k and a small C
-// (weight gradients: C[Cout, Cin] = dY[Cout, NHW]·X[Cin, NHW]ᵀ). A rows and
-// B rows are both contiguous in p, so nothing is packed: 3×4 tiles of dot
-// products, 8 lanes each, over K blocks; four B rows stay in L1 while the
-// A rows of the block go by from L2. (Copying the B rows or the whole
-// block to a skewed row stride, against L1 set conflicts of rows 2^k floats
-// apart, was measured and cost more than it saved.) K is split over the threads; each chunk reduces its lanes in a
-// fixed order and the chunks are summed in chunk order.
-func sgemmDotPath(m, n, k int, alpha float32, a []float32, lda int,
+// sgemmDotSmallMN is the largest m·n that sgemmDotSmall handles.
+const sgemmDotSmallMN = 256
+
+// sgemmDotSmall is the dot path for a very small C (m·n <= 256, e.g.
+// 8×8 or 16×16 weight gradients), where the rows of A are read by too few
+// columns of tiles for packing them to pay: 3×4 tiles of dot products, 8
+// lanes each, over K blocks, straight from A and B; four B rows stay in L1
+// while the A rows of the block go by. (Copying the B rows or the whole
+// block to a skewed row stride, against L1 set conflicts of rows 2^k
+// floats apart, was measured and cost more than it saved.) K is split over
+// the threads; each chunk reduces its lanes in a fixed order and the
+// chunks are summed in chunk order.
+func sgemmDotSmall(m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
 	k8 := k &^ 7
 	units := k8 / 8

@@ -289,6 +289,47 @@ func TestSgemmBlocking(t *testing.T) {
 	}
 }
 
+// TestSgemmDotPath covers the dot path (A·Bᵀ with long k): small C (m·n <=
+// 256) and the packed path on both sides of m = n (the packed operand is
+// the one with fewer rows), every tile shape (m and n mod 3 and 4, row
+// counts that end in 1, 2 or 4 rows), k tails (k mod 8, an odd number of
+// 8-float steps), K blocks down to one step with a short last block, padded
+// leading dimensions, offsets and all alpha/beta pairs, at 1 and 2
+// threads.
+func TestSgemmDotPath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	iters := 40
+	if testing.Short() {
+		iters = 15
+	}
+	dims := []int{1, 2, 3, 4, 5, 7, 8, 10, 13, 16, 17, 19, 22, 24, 25, 29, 31, 33, 40, 47}
+	for _, kc := range []int{0, 8, 24, 40, 136} {
+		restore := func() {}
+		if kc > 0 { // 0: the default blocks
+			restore = sgemmSetBlocking(kc, 96, 256)
+		}
+		for it := 0; it < iters; it++ {
+			sc := sgemmScalars[rng.IntN(len(sgemmScalars))]
+			m, n := dims[rng.IntN(len(dims))], dims[rng.IntN(len(dims))]
+			k := max(256, 4*max(m, n)) + rng.IntN(700)
+			if kc == 0 {
+				k += 512 * rng.IntN(3)
+			}
+			tc := sgemmCase{tB: true, m: m, n: n, k: k, alpha: sc[0], beta: sc[1],
+				padA: rng.IntN(3) * rng.IntN(9), padB: rng.IntN(3) * rng.IntN(9), padC: rng.IntN(4),
+				offA: rng.IntN(8), offB: rng.IntN(8), offC: rng.IntN(8), nanC: sc[1] == 0 && rng.IntN(2) == 0}
+			runSgemmCase(t, tc, rng)
+		}
+		// One and two rows against many (1-row tiles, swapped or not).
+		for _, sh := range [][2]int{{1, 261}, {2, 150}, {299, 1}, {130, 3}} {
+			tc := sgemmCase{tB: true, m: sh[0], n: sh[1], k: 4*max(sh[0], sh[1]) + 5, alpha: 1.5, beta: 0.5,
+				padA: 3, padB: 1, padC: 2, offA: 1, offB: 2, offC: 3}
+			runSgemmCase(t, tc, rng)
+		}
+		restore()
+	}
+}
+
 // TestSgemmDeterministic checks that two runs at the same thread count give
 // the same bits (large problems take the parallel paths).
 func TestSgemmDeterministic(t *testing.T) {

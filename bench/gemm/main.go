@@ -39,6 +39,14 @@ func shapes() []shape {
 		shape{name: "1x1 dX Wᵀ·dY M=64 K=64 N=65536", tA: true, m: 64, n: 65536, k: 64},
 		shape{name: "1x1 dW dY·Xᵀ M=32 N=32 K=65536", tB: true, m: 32, n: 32, k: 65536},
 		shape{name: "1x1 dW dY·Xᵀ M=64 N=64 K=65536", tB: true, m: 64, n: 64, k: 65536},
+		shape{name: "1x1 dW dY·Xᵀ M=8 N=8 K=32768", tB: true, m: 8, n: 8, k: 32768},
+		shape{name: "1x1 dW dY·Xᵀ M=16 N=16 K=32768", tB: true, m: 16, n: 16, k: 32768},
+		shape{name: "1x1 dW dY·Xᵀ M=16 N=16 K=65536", tB: true, m: 16, n: 16, k: 65536},
+		shape{name: "1x1 dW dY·Xᵀ M=32 N=32 K=16384", tB: true, m: 32, n: 32, k: 16384},
+		shape{name: "1x1 dW dY·Xᵀ M=64 N=64 K=8192", tB: true, m: 64, n: 64, k: 8192},
+		shape{name: "1x1 dW dY·Xᵀ M=16 N=32 K=65536", tB: true, m: 16, n: 32, k: 65536},
+		shape{name: "1x1 dW dY·Xᵀ M=64 N=32 K=16384", tB: true, m: 64, n: 32, k: 16384},
+		shape{name: "1x1 dW dY·Xᵀ M=8 N=64 K=8192", tB: true, m: 8, n: 64, k: 8192},
 		shape{name: "stem im2col M=48 K=27 N=65536", m: 48, n: 65536, k: 27},
 	)
 }

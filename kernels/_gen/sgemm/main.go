@@ -18,7 +18,11 @@
 //     beta == ±0 stores without reading C; alpha == 1 skips the scaling.
 //   - sgemmDot{R}x{C}, R = 1..3, C = 1..4: acc[r][c][0:8] += Σ_p
 //     a[r][p:p+8]·b[c][p:p+8] over k floats (k a multiple of 8), with R rows of
-//     A and C rows of B each contiguous in p (the A·Bᵀ product with long K).
+//     A and C rows of B each contiguous in p (the A·Bᵀ product with long K;
+//     small C).
+//   - sgemmDotRun{R}x{C}, sgemmDotPack{R}x4: columns of R×C dot tiles
+//     summed into an m×n buffer, the Pack ones also copying the A rows they
+//     read to a packed buffer, with prefetch streams (see dotRun).
 //   - sgemmPackStrip: copies a strip of B into 16-column panels.
 //   - sgemmPackT16, sgemmPackT6: transpose-pack 16 (6) rows that are
 //     contiguous in p into a panel with 16 (6) values per p, by 8×8
@@ -32,6 +36,10 @@ import (
 )
 
 var out strings.Builder
+
+// pfHint is the PREFETCH hint of the dot kernels' prefetch walk (T0, T2
+// and NTA measured no better).
+const pfHint = "T1"
 
 // pfA is how far ahead (bytes) the k loop prefetches packed A; 0 disables.
 const pfA = 256
@@ -50,6 +58,16 @@ func main() {
 	for r := 1; r <= 3; r++ {
 		for c := 1; c <= 4; c++ {
 			dot(r, c)
+		}
+	}
+	for _, pack := range []bool{false, true} {
+		for r := 1; r <= 3; r++ {
+			for c := 1; c <= 4; c++ {
+				// The packing column always has 4 B rows (n > 16).
+				if !pack || c == 4 {
+					dotRun(r, c, pack)
+				}
+			}
 		}
 	}
 	packStrip()
@@ -374,6 +392,175 @@ func packT(w int) {
 	p("\tDECQ CX")
 	p("\tJNZ %s", L("loop"))
 	p("%s:", L("done"))
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// dotRun emits sgemmDotRun{r}x{c} (pack false) and sgemmDotPack{r}x{c}
+// (pack true), the tile kernels of the dot path:
+//
+// func sgemmDotRunRxC(nt int, k int, a *float32, lda int, b *float32, ldb int, acc *float32, ldacc int, dst *float32, ldp int, pf *float32, pfo int, pfs int, pfl int, pfr int)
+//
+// They run nt tiles down a column: tile t takes the r rows of A at
+// a + t·r·lda and the c rows of B at b (strides in bytes), each k floats
+// long (k a multiple of 8), forms the r·c dot products in 8 lanes each,
+// sums the lanes as ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7)) and adds them to
+// acc[i·ldacc/4 + j] of the tile (acc moves on by r·ldacc bytes a tile).
+// The Pack kernels also store every A vector they load to the same place
+// of the rows at dst + t·r·ldp (ldp bytes apart): the first column of
+// tiles copies the A rows for the others.
+//
+// Every 16 floats of k, both also prefetch (PREFETCHT1) the byte at
+// pf + pfo and move pfo on by pfs; when pfo reaches pfl it moves to the
+// next row, pfr bytes further (pfo -= pfl, pf += pfr): rows of the next K
+// block go by, a few lines at a time, so that they are in the caches
+// (in L3 at least) when their turn comes. Prefetches do not fault, so
+// the walk may run past the rows it was meant for.
+//
+// Registers: AX, BX the A and B rows and DX the dst rows (advanced by 64
+// bytes an iteration), SI lda, R8 ldb, R9 3·ldb, DI ldp, CX the iterations
+// left, R10 the tiles left, R11 pf, R12 pfo. Y0.. accumulators (tile index
+// i·c+j), Y12..Y14 the A vectors, Y15 the B vector.
+func dotRun(r, c int, pack bool) {
+	name := fmt.Sprintf("sgemmDotRun%dx%d", r, c)
+	if pack {
+		name = fmt.Sprintf("sgemmDotPack%dx%d", r, c)
+	}
+	L := func(l string) string { return name + "_" + l }
+	aAddr := []string{"(AX)", "(AX)(SI*1)", "(AX)(SI*2)"}
+	dAddr := []string{"(DX)", "(DX)(DI*1)", "(DX)(DI*2)"}
+	bAddr := []string{"(BX)", "(BX)(R8*1)", "(BX)(R8*2)", "(BX)(R9*1)"}
+	p("")
+	p("// func %s(nt int, k int, a *float32, lda int, b *float32, ldb int, acc *float32, ldacc int, dst *float32, ldp int, pf *float32, pfo int, pfs int, pfl int, pfr int)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-120", name)
+	p("\tMOVQ nt+0(FP), R10")
+	p("\tMOVQ pf+80(FP), R11")
+	p("\tMOVQ pfo+88(FP), R12")
+	p("\tMOVQ lda+24(FP), SI")
+	p("\tMOVQ ldb+40(FP), R8")
+	if c == 4 {
+		p("\tLEAQ (R8)(R8*2), R9")
+	}
+	if pack {
+		p("\tMOVQ ldp+72(FP), DI")
+	}
+	p("%s:", L("tile"))
+	p("\tMOVQ a+16(FP), AX")
+	p("\tMOVQ b+32(FP), BX")
+	if pack {
+		p("\tMOVQ dst+64(FP), DX")
+	}
+	for i := 0; i < r*c; i++ {
+		p("\tVXORPS Y%d, Y%d, Y%d", i, i, i)
+	}
+	step := func(off int) {
+		for i := 0; i < r; i++ {
+			p("\tVMOVUPS %d%s, Y%d", off, aAddr[i], 12+i)
+		}
+		for j := 0; j < c; j++ {
+			p("\tVMOVUPS %d%s, Y15", off, bAddr[j])
+			for i := 0; i < r; i++ {
+				p("\tVFMADD231PS Y15, Y%d, Y%d", 12+i, i*c+j)
+			}
+			if pack && j == 0 {
+				for i := 0; i < r; i++ {
+					p("\tVMOVUPS Y%d, %d%s", 12+i, off, dAddr[i])
+				}
+			}
+		}
+	}
+	p("\tMOVQ k+8(FP), CX")
+	p("\tSHRQ $4, CX") // iterations of two 8-float steps
+	p("\tJZ %s", L("tail"))
+	p("%s:", L("loop"))
+	p("\tPREFETCH%s (R11)(R12*1)", pfHint)
+	step(0)
+	p("\tADDQ pfs+96(FP), R12")
+	step(32)
+	p("\tCMPQ R12, pfl+104(FP)")
+	p("\tJLT %s", L("same"))
+	p("\tSUBQ pfl+104(FP), R12")
+	p("\tADDQ pfr+112(FP), R11")
+	p("%s:", L("same"))
+	p("\tADDQ $64, AX")
+	p("\tADDQ $64, BX")
+	if pack {
+		p("\tADDQ $64, DX")
+	}
+	p("\tDECQ CX")
+	p("\tJNZ %s", L("loop"))
+	p("%s:", L("tail"))
+	p("\tMOVQ k+8(FP), CX")
+	p("\tTESTQ $8, CX")
+	p("\tJZ %s", L("reduce"))
+	step(0)
+	p("%s:", L("reduce"))
+	// Sum each row's c accumulators into one XMM (X12) and add it to acc.
+	p("\tMOVQ acc+48(FP), CX")
+	p("\tMOVQ ldacc+56(FP), BX")
+	if c == 3 {
+		p("\tVXORPS Y15, Y15, Y15")
+	}
+	for i := 0; i < r; i++ {
+		v := func(j int) int { return i*c + j }
+		switch c {
+		case 4:
+			p("\tVHADDPS Y%d, Y%d, Y12", v(1), v(0))
+			p("\tVHADDPS Y%d, Y%d, Y13", v(3), v(2))
+			p("\tVHADDPS Y13, Y12, Y12")
+		case 3:
+			p("\tVHADDPS Y%d, Y%d, Y12", v(1), v(0))
+			p("\tVHADDPS Y15, Y%d, Y13", v(2))
+			p("\tVHADDPS Y13, Y12, Y12")
+		case 2:
+			p("\tVHADDPS Y%d, Y%d, Y12", v(1), v(0))
+			p("\tVHADDPS Y12, Y12, Y12")
+		case 1:
+			p("\tVHADDPS Y%d, Y%d, Y12", v(0), v(0))
+			p("\tVHADDPS Y12, Y12, Y12")
+		}
+		p("\tVEXTRACTF128 $1, Y12, X13")
+		p("\tVADDPS X13, X12, X12")
+		switch c {
+		case 4:
+			p("\tVADDPS (CX), X12, X12")
+			p("\tVMOVUPS X12, (CX)")
+		case 3:
+			p("\tVMOVSD (CX), X13")
+			p("\tVINSERTPS $0x20, 8(CX), X13, X13")
+			p("\tVADDPS X13, X12, X12")
+			p("\tVMOVSD X12, (CX)")
+			p("\tVEXTRACTPS $2, X12, 8(CX)")
+		case 2:
+			p("\tVMOVSD (CX), X13")
+			p("\tVADDPS X13, X12, X12")
+			p("\tVMOVSD X12, (CX)")
+		case 1:
+			p("\tVMOVSS (CX), X13")
+			p("\tVADDSS X13, X12, X12")
+			p("\tVMOVSS X12, (CX)")
+		}
+		p("\tADDQ BX, CX")
+	}
+	// Next tile: acc is at the next tile's row already; A (and dst) move
+	// on by r rows.
+	p("\tMOVQ CX, acc+48(FP)")
+	if r == 1 {
+		p("\tADDQ SI, a+16(FP)")
+	} else {
+		p("\tLEAQ (SI)(SI*%d), CX", r-1)
+		p("\tADDQ CX, a+16(FP)")
+	}
+	if pack {
+		if r == 1 {
+			p("\tADDQ DI, dst+64(FP)")
+		} else {
+			p("\tLEAQ (DI)(DI*%d), CX", r-1)
+			p("\tADDQ CX, dst+64(FP)")
+		}
+	}
+	p("\tDECQ R10")
+	p("\tJNZ %s", L("tile"))
 	p("\tVZEROUPPER")
 	p("\tRET")
 }
