@@ -104,10 +104,12 @@ func dwCases() []DWConv {
 	}
 	// "Same" stride-1 shapes with W a multiple of 8 (the direct kernels):
 	// one to five vectors per row, heights that are not a multiple of the
-	// 8-row block and heights below the padding.
+	// 8-row block and heights below the padding; heights that are whole
+	// 8-row blocks (the table-free kernels: first and last block only, and
+	// one to two blocks inside).
 	for _, k := range []int{3, 5} {
 		for _, d := range []int{1, 2} {
-			for _, hw := range [][2]int{{1, 8}, {3, 16}, {5, 24}, {13, 32}, {20, 40}} {
+			for _, hw := range [][2]int{{1, 8}, {3, 16}, {5, 24}, {13, 32}, {20, 40}, {16, 8}, {24, 24}, {32, 40}, {16, 32}} {
 				for _, relu := range []bool{false, true} {
 					cs = append(cs, DWConv{C: 2, N: 2, H: hw[0], W: hw[1], K: k, Stride: 1, Pad: d * (k - 1) / 2, Dilation: d, ReLUIn: relu})
 				}
@@ -214,7 +216,16 @@ func TestDepthwiseOutSize(t *testing.T) {
 // TestDepthwiseDeterministic checks bit-identical results across runs and
 // thread counts.
 func TestDepthwiseDeterministic(t *testing.T) {
-	s := DWConv{C: 5, N: 6, H: 16, W: 16, K: 5, Stride: 1, Pad: 4, Dilation: 2, ReLUIn: true}
+	for _, s := range []DWConv{
+		{C: 5, N: 6, H: 16, W: 16, K: 5, Stride: 1, Pad: 4, Dilation: 2, ReLUIn: true},
+		{C: 5, N: 6, H: 13, W: 16, K: 3, Stride: 1, Pad: 1, Dilation: 1, ReLUIn: true},
+		{C: 5, N: 6, H: 16, W: 16, K: 3, Stride: 2, Pad: 1, Dilation: 1, ReLUIn: true},
+	} {
+		testDepthwiseDeterministic(t, s)
+	}
+}
+
+func testDepthwiseDeterministic(t *testing.T, s DWConv) {
 	r := ktRand(7)
 	x := ktVec(r, s.C*s.N*s.H*s.W)
 	w := ktVec(r, s.C*s.K*s.K)
@@ -237,8 +248,47 @@ func TestDepthwiseDeterministic(t *testing.T) {
 	for _, p := range [][2][]float32{{y1, y2}, {dx1, dx2}, {dw1, dw2}} {
 		for i := range p[0] {
 			if math.Float32bits(p[0][i]) != math.Float32bits(p[1][i]) {
-				t.Fatalf("results differ between thread counts at %d", i)
+				t.Fatalf("%+v: results differ between thread counts at %d", s, i)
 			}
 		}
 	}
+}
+
+// TestDepthwiseWeightGradBlocks checks the weight gradient against the
+// naive reference on every plane height from 1 to 13, 16 and 24 (block tails
+// of the register-blocked kernels: no full block, one to three leftover
+// rows), one to three vectors per row (first, middle and last vector
+// masks), both strides, dilations and filter sizes, fused ReLU on and off,
+// on unaligned sub-slices with guard values around dw.
+func TestDepthwiseWeightGradBlocks(t *testing.T) {
+	ktBothPaths(t, func(t *testing.T) {
+		i := 0
+		for _, k := range []int{3, 5} {
+			for _, d := range []int{1, 2} {
+				for _, st := range []int{1, 2} {
+					for _, h := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 16, 24} {
+						for _, w := range []int{8, 16, 24, 13} {
+							i++
+							s := DWConv{C: 2, N: 2, H: h, W: w, K: k, Stride: st, Pad: d * (k - 1) / 2, Dilation: d, ReLUIn: (h+w)%2 == 0}
+							r := ktRand(uint64(1000 + i))
+							x := ktVec(r, s.C*s.N*s.H*s.W)
+							wt := ktVec(r, s.C*k*k)
+							dy := ktVec(r, s.C*s.N*s.OutH()*s.OutW())
+							xu, _ := ktPlace(x, i%7+1)
+							dyu, _ := ktPlace(dy, (i+3)%7+1)
+							dw0 := ktVec(r, len(wt))
+							dw, dwchk := ktPlace(dw0, (i+5)%7+1)
+							DepthwiseConvBackwardWeight(dw, dyu, xu, s)
+							dwchk(t, "dw")
+							_, want := naiveDWBack(to64(dy), to64(x), to64(wt), s)
+							for j := range want {
+								want[j] += float64(dw0[j])
+							}
+							ktClose64(t, fmt.Sprintf("%+v", s), dw, want, 1e-4, 1e-5)
+						}
+					}
+				}
+			}
+		}
+	})
 }

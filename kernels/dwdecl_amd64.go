@@ -41,12 +41,6 @@ func dwfK3D1S1R1M1(y *float32, ldy int, x *float32, ldx int, w *float32, coff *i
 func dwfK3D1S1R1M2(y *float32, ldy int, x *float32, ldx int, w *float32, coff *int, nv int, m *float32, ldm int)
 
 //go:noescape
-func dwbK3D1S1R8(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
-
-//go:noescape
-func dwbK3D1S1R4(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
-
-//go:noescape
 func dwfK3D1S2R8M0(y *float32, ldy int, x *float32, ldx int, w *float32, coff *int, nv int, m *float32, ldm int)
 
 //go:noescape
@@ -57,12 +51,6 @@ func dwfK3D1S2R2M0(y *float32, ldy int, x *float32, ldx int, w *float32, coff *i
 
 //go:noescape
 func dwfK3D1S2R1M0(y *float32, ldy int, x *float32, ldx int, w *float32, coff *int, nv int, m *float32, ldm int)
-
-//go:noescape
-func dwbK3D1S2R8(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
-
-//go:noescape
-func dwbK3D1S2R4(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
 
 //go:noescape
 func dwfK3D2S1R8M0(y *float32, ldy int, x *float32, ldx int, w *float32, coff *int, nv int, m *float32, ldm int)
@@ -101,12 +89,6 @@ func dwfK3D2S1R1M1(y *float32, ldy int, x *float32, ldx int, w *float32, coff *i
 func dwfK3D2S1R1M2(y *float32, ldy int, x *float32, ldx int, w *float32, coff *int, nv int, m *float32, ldm int)
 
 //go:noescape
-func dwbK3D2S1R8(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
-
-//go:noescape
-func dwbK3D2S1R4(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
-
-//go:noescape
 func dwfK3D2S2R8M0(y *float32, ldy int, x *float32, ldx int, w *float32, coff *int, nv int, m *float32, ldm int)
 
 //go:noescape
@@ -117,12 +99,6 @@ func dwfK3D2S2R2M0(y *float32, ldy int, x *float32, ldx int, w *float32, coff *i
 
 //go:noescape
 func dwfK3D2S2R1M0(y *float32, ldy int, x *float32, ldx int, w *float32, coff *int, nv int, m *float32, ldm int)
-
-//go:noescape
-func dwbK3D2S2R8(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
-
-//go:noescape
-func dwbK3D2S2R4(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
 
 //go:noescape
 func dwfK5D1S1R8M0(y *float32, ldy int, x *float32, ldx int, w *float32, coff *int, nv int, m *float32, ldm int)
@@ -161,12 +137,6 @@ func dwfK5D1S1R1M1(y *float32, ldy int, x *float32, ldx int, w *float32, coff *i
 func dwfK5D1S1R1M2(y *float32, ldy int, x *float32, ldx int, w *float32, coff *int, nv int, m *float32, ldm int)
 
 //go:noescape
-func dwbK5D1S1R8(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
-
-//go:noescape
-func dwbK5D1S1R4(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
-
-//go:noescape
 func dwfK5D1S2R8M0(y *float32, ldy int, x *float32, ldx int, w *float32, coff *int, nv int, m *float32, ldm int)
 
 //go:noescape
@@ -177,12 +147,6 @@ func dwfK5D1S2R2M0(y *float32, ldy int, x *float32, ldx int, w *float32, coff *i
 
 //go:noescape
 func dwfK5D1S2R1M0(y *float32, ldy int, x *float32, ldx int, w *float32, coff *int, nv int, m *float32, ldm int)
-
-//go:noescape
-func dwbK5D1S2R8(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
-
-//go:noescape
-func dwbK5D1S2R4(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
 
 //go:noescape
 func dwfK5D2S1R8M0(y *float32, ldy int, x *float32, ldx int, w *float32, coff *int, nv int, m *float32, ldm int)
@@ -221,12 +185,6 @@ func dwfK5D2S1R1M1(y *float32, ldy int, x *float32, ldx int, w *float32, coff *i
 func dwfK5D2S1R1M2(y *float32, ldy int, x *float32, ldx int, w *float32, coff *int, nv int, m *float32, ldm int)
 
 //go:noescape
-func dwbK5D2S1R8(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
-
-//go:noescape
-func dwbK5D2S1R4(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
-
-//go:noescape
 func dwfK5D2S2R8M0(y *float32, ldy int, x *float32, ldx int, w *float32, coff *int, nv int, m *float32, ldm int)
 
 //go:noescape
@@ -239,58 +197,250 @@ func dwfK5D2S2R2M0(y *float32, ldy int, x *float32, ldx int, w *float32, coff *i
 func dwfK5D2S2R1M0(y *float32, ldy int, x *float32, ldx int, w *float32, coff *int, nv int, m *float32, ldm int)
 
 //go:noescape
-func dwbK5D2S2R8(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+func dwwK3D1S1R4J03(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
 
 //go:noescape
-func dwbK5D2S2R4(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+func dwwK3D1S1R1J03(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK3D1S2R4J03(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK3D1S2R1J03(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK3D2S1R4J03(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK3D2S1R1J03(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK3D2S2R4J03(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK3D2S2R1J03(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK5D1S1R4J02(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK5D1S1R4J22(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK5D1S1R4J41(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK5D1S1R1J02(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK5D1S1R1J22(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK5D1S1R1J41(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK5D1S2R4J02(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK5D1S2R4J22(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK5D1S2R4J41(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK5D1S2R1J02(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK5D1S2R1J22(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK5D1S2R1J41(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK5D2S1R4J02(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK5D2S1R4J22(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK5D2S1R4J41(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK5D2S1R1J02(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK5D2S1R1J22(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK5D2S1R1J41(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK5D2S2R4J02(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK5D2S2R4J22(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK5D2S2R4J41(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK5D2S2R1J02(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK5D2S2R1J22(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwK5D2S2R1J41(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)
+
+//go:noescape
+func dwwdK3D1R4(x *float32, intab *int, dy *float32, lddy int, mf, ml *int32, nv, nb int, out *float32)
+
+//go:noescape
+func dwwdK3D1R4X(x *float32, intab *int, dy *float32, lddy int, mf, ml *int32, nv, nb int, out *float32)
+
+//go:noescape
+func dwwdK3D1R1(x *float32, intab *int, dy *float32, lddy int, mf, ml *int32, nv, nb int, out *float32)
+
+//go:noescape
+func dwwdK3D1R1X(x *float32, intab *int, dy *float32, lddy int, mf, ml *int32, nv, nb int, out *float32)
+
+//go:noescape
+func dwwdK3D2R4(x *float32, intab *int, dy *float32, lddy int, mf, ml *int32, nv, nb int, out *float32)
+
+//go:noescape
+func dwwdK3D2R4X(x *float32, intab *int, dy *float32, lddy int, mf, ml *int32, nv, nb int, out *float32)
+
+//go:noescape
+func dwwdK3D2R1(x *float32, intab *int, dy *float32, lddy int, mf, ml *int32, nv, nb int, out *float32)
+
+//go:noescape
+func dwwdK3D2R1X(x *float32, intab *int, dy *float32, lddy int, mf, ml *int32, nv, nb int, out *float32)
+
+//go:noescape
+func dwwpK3D1R4J03(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32)
+
+//go:noescape
+func dwwpK3D1R4J03X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32)
+
+//go:noescape
+func dwwpK3D2R4J03(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32)
+
+//go:noescape
+func dwwpK3D2R4J03X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32)
+
+//go:noescape
+func dwwpK5D1R2J02(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32)
+
+//go:noescape
+func dwwpK5D1R2J02X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32)
+
+//go:noescape
+func dwwpK5D1R2J22(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32)
+
+//go:noescape
+func dwwpK5D1R2J22X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32)
+
+//go:noescape
+func dwwpK5D1R8J41(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32)
+
+//go:noescape
+func dwwpK5D1R8J41X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32)
 
 //go:noescape
 func dwdfK3D1M0(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
 
 //go:noescape
+func dwdpK3D1M0(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
+
+//go:noescape
 func dwdfK3D1M0R(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdpK3D1M0R(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
 
 //go:noescape
 func dwdfK3D1M1(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
 
 //go:noescape
+func dwdpK3D1M1(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
+
+//go:noescape
 func dwdfK3D1M2(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdpK3D1M2(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
 
 //go:noescape
 func dwdfK3D2M0(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
 
 //go:noescape
+func dwdpK3D2M0(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
+
+//go:noescape
 func dwdfK3D2M0R(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdpK3D2M0R(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
 
 //go:noescape
 func dwdfK3D2M1(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
 
 //go:noescape
+func dwdpK3D2M1(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
+
+//go:noescape
 func dwdfK3D2M2(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdpK3D2M2(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
 
 //go:noescape
 func dwdfK5D1M0(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
 
 //go:noescape
+func dwdpK5D1M0(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
+
+//go:noescape
 func dwdfK5D1M0R(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdpK5D1M0R(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
 
 //go:noescape
 func dwdfK5D1M1(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
 
 //go:noescape
+func dwdpK5D1M1(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
+
+//go:noescape
 func dwdfK5D1M2(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdpK5D1M2(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
 
 //go:noescape
 func dwdfK5D2M0(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
 
 //go:noescape
+func dwdpK5D2M0(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
+
+//go:noescape
 func dwdfK5D2M0R(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdpK5D2M0R(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
 
 //go:noescape
 func dwdfK5D2M1(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
 
 //go:noescape
+func dwdpK5D2M1(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
+
+//go:noescape
 func dwdfK5D2M2(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+
+//go:noescape
+func dwdpK5D2M2(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
 
 //go:noescape
 func dwdrK1x1(in *float32, intab *int, out *float32, outtab *int, w *float32, coff *int, mf, ml *int32, nv, nb int)
@@ -381,38 +531,88 @@ func init() {
 	dwfTab[1][1][1][1][0] = dwfK5D2S2R4M0
 	dwfTab[1][1][1][2][0] = dwfK5D2S2R2M0
 	dwfTab[1][1][1][3][0] = dwfK5D2S2R1M0
-	dwbTab[0][0][0][0] = dwbK3D1S1R8
-	dwbTab[0][0][0][1] = dwbK3D1S1R4
-	dwbTab[0][0][1][0] = dwbK3D1S2R8
-	dwbTab[0][0][1][1] = dwbK3D1S2R4
-	dwbTab[0][1][0][0] = dwbK3D2S1R8
-	dwbTab[0][1][0][1] = dwbK3D2S1R4
-	dwbTab[0][1][1][0] = dwbK3D2S2R8
-	dwbTab[0][1][1][1] = dwbK3D2S2R4
-	dwbTab[1][0][0][0] = dwbK5D1S1R8
-	dwbTab[1][0][0][1] = dwbK5D1S1R4
-	dwbTab[1][0][1][0] = dwbK5D1S2R8
-	dwbTab[1][0][1][1] = dwbK5D1S2R4
-	dwbTab[1][1][0][0] = dwbK5D2S1R8
-	dwbTab[1][1][0][1] = dwbK5D2S1R4
-	dwbTab[1][1][1][0] = dwbK5D2S2R8
-	dwbTab[1][1][1][1] = dwbK5D2S2R4
+	dwwTab[0][0][0][0][0] = dwwK3D1S1R4J03
+	dwwTab[0][0][0][1][0] = dwwK3D1S1R1J03
+	dwwTab[0][0][1][0][0] = dwwK3D1S2R4J03
+	dwwTab[0][0][1][1][0] = dwwK3D1S2R1J03
+	dwwTab[0][1][0][0][0] = dwwK3D2S1R4J03
+	dwwTab[0][1][0][1][0] = dwwK3D2S1R1J03
+	dwwTab[0][1][1][0][0] = dwwK3D2S2R4J03
+	dwwTab[0][1][1][1][0] = dwwK3D2S2R1J03
+	dwwTab[1][0][0][0][0] = dwwK5D1S1R4J02
+	dwwTab[1][0][0][0][1] = dwwK5D1S1R4J22
+	dwwTab[1][0][0][0][2] = dwwK5D1S1R4J41
+	dwwTab[1][0][0][1][0] = dwwK5D1S1R1J02
+	dwwTab[1][0][0][1][1] = dwwK5D1S1R1J22
+	dwwTab[1][0][0][1][2] = dwwK5D1S1R1J41
+	dwwTab[1][0][1][0][0] = dwwK5D1S2R4J02
+	dwwTab[1][0][1][0][1] = dwwK5D1S2R4J22
+	dwwTab[1][0][1][0][2] = dwwK5D1S2R4J41
+	dwwTab[1][0][1][1][0] = dwwK5D1S2R1J02
+	dwwTab[1][0][1][1][1] = dwwK5D1S2R1J22
+	dwwTab[1][0][1][1][2] = dwwK5D1S2R1J41
+	dwwTab[1][1][0][0][0] = dwwK5D2S1R4J02
+	dwwTab[1][1][0][0][1] = dwwK5D2S1R4J22
+	dwwTab[1][1][0][0][2] = dwwK5D2S1R4J41
+	dwwTab[1][1][0][1][0] = dwwK5D2S1R1J02
+	dwwTab[1][1][0][1][1] = dwwK5D2S1R1J22
+	dwwTab[1][1][0][1][2] = dwwK5D2S1R1J41
+	dwwTab[1][1][1][0][0] = dwwK5D2S2R4J02
+	dwwTab[1][1][1][0][1] = dwwK5D2S2R4J22
+	dwwTab[1][1][1][0][2] = dwwK5D2S2R4J41
+	dwwTab[1][1][1][1][0] = dwwK5D2S2R1J02
+	dwwTab[1][1][1][1][1] = dwwK5D2S2R1J22
+	dwwTab[1][1][1][1][2] = dwwK5D2S2R1J41
+	dwwdTab[0][0][0] = dwwdK3D1R4
+	dwwdTab[0][0][1] = dwwdK3D1R4X
+	dwwdTab[0][1][0] = dwwdK3D1R1
+	dwwdTab[0][1][1] = dwwdK3D1R1X
+	dwwdTab[1][0][0] = dwwdK3D2R4
+	dwwdTab[1][0][1] = dwwdK3D2R4X
+	dwwdTab[1][1][0] = dwwdK3D2R1
+	dwwdTab[1][1][1] = dwwdK3D2R1X
+	dwwpTab[0][0][0][0] = dwwpK3D1R4J03
+	dwwpTab[0][0][0][1] = dwwpK3D1R4J03X
+	dwwpTab[0][1][0][0] = dwwpK3D2R4J03
+	dwwpTab[0][1][0][1] = dwwpK3D2R4J03X
+	dwwpTab[1][0][0][0] = dwwpK5D1R2J02
+	dwwpTab[1][0][0][1] = dwwpK5D1R2J02X
+	dwwpTab[1][0][1][0] = dwwpK5D1R2J22
+	dwwpTab[1][0][1][1] = dwwpK5D1R2J22X
+	dwwpTab[1][0][2][0] = dwwpK5D1R8J41
+	dwwpTab[1][0][2][1] = dwwpK5D1R8J41X
 	dwdfTab[0][0][0] = dwdfK3D1M0
+	dwdpTab[0][0][0] = dwdpK3D1M0
 	dwdfTab[0][0][1] = dwdfK3D1M0R
+	dwdpTab[0][0][1] = dwdpK3D1M0R
 	dwdfTab[0][0][2] = dwdfK3D1M1
+	dwdpTab[0][0][2] = dwdpK3D1M1
 	dwdfTab[0][0][3] = dwdfK3D1M2
+	dwdpTab[0][0][3] = dwdpK3D1M2
 	dwdfTab[0][1][0] = dwdfK3D2M0
+	dwdpTab[0][1][0] = dwdpK3D2M0
 	dwdfTab[0][1][1] = dwdfK3D2M0R
+	dwdpTab[0][1][1] = dwdpK3D2M0R
 	dwdfTab[0][1][2] = dwdfK3D2M1
+	dwdpTab[0][1][2] = dwdpK3D2M1
 	dwdfTab[0][1][3] = dwdfK3D2M2
+	dwdpTab[0][1][3] = dwdpK3D2M2
 	dwdfTab[1][0][0] = dwdfK5D1M0
+	dwdpTab[1][0][0] = dwdpK5D1M0
 	dwdfTab[1][0][1] = dwdfK5D1M0R
+	dwdpTab[1][0][1] = dwdpK5D1M0R
 	dwdfTab[1][0][2] = dwdfK5D1M1
+	dwdpTab[1][0][2] = dwdpK5D1M1
 	dwdfTab[1][0][3] = dwdfK5D1M2
+	dwdpTab[1][0][3] = dwdpK5D1M2
 	dwdfTab[1][1][0] = dwdfK5D2M0
+	dwdpTab[1][1][0] = dwdpK5D2M0
 	dwdfTab[1][1][1] = dwdfK5D2M0R
+	dwdpTab[1][1][1] = dwdpK5D2M0R
 	dwdfTab[1][1][2] = dwdfK5D2M1
+	dwdpTab[1][1][2] = dwdpK5D2M1
 	dwdfTab[1][1][3] = dwdfK5D2M2
+	dwdpTab[1][1][3] = dwdpK5D2M2
 	dwdrTab[1][1] = dwdrK1x1
 	dwdrTab[1][2] = dwdrK1x2
 	dwdrTab[2][1] = dwdrK2x1

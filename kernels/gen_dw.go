@@ -15,9 +15,13 @@
 // output, 2 adds it where the mask plane m is > 0 (backward input through a
 // ReLU).
 //
-// Weight-gradient kernel dwb<K>D<D>S<S>R<R> sums, for each tap, dy·x over
-// nb blocks of R output rows × 8·nv columns of one plane and stores the K×K
-// sums to out.
+// Weight-gradient kernels dww* (padded buffer, any stride), dwwd* and
+// dwwp* (direct, stride 1, K = 3) sum dy·x for each tap over blocks of R
+// output rows × 8·nv columns of a plane, keeping the sums of K·nk taps in
+// registers over the whole plane, and store them to out.
+//
+// The direct kernels (dwdf*, dwdp*, dwwd*, dwwp*, dwdr*) read unpadded
+// planes in place; see the comments at dfwd, dint, dbwdw and dbwdwp.
 package main
 
 import (
@@ -127,73 +131,107 @@ func fwd(K, D, S, R, mode int) {
 	b.WriteString("\n")
 }
 
-func bwdw(K, D, S, R int) {
-	name := fmt.Sprintf("dwbK%dD%dS%dR%d", K, D, S, R)
-	fmt.Fprintf(&b, "// func %s(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)\n", name)
-	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
-	p("MOVQ lddy+8(FP), R8")
-	p("MOVQ ldx+24(FP), R9")
-	p("MOVQ coff+32(FP), R10")
-	// Block advances: R rows of dy, R·S rows of x.
-	p("MOVQ R8, R13")
-	p("IMULQ $%d, R13", R)
-	p("MOVQ R9, R12")
-	p("IMULQ $%d, R12", R*S)
-	acc := func(ki int) string { return fmt.Sprintf("Y%d", ki) }
-	dyr := func(oh int) string { return fmt.Sprintf("Y%d", K+oh) }
-	u := users(K, D, S, R)
-	for kj := 0; kj < K; kj++ {
-		for ki := 0; ki < K; ki++ {
-			p("VXORPS %s, %s, %s", acc(ki), acc(ki), acc(ki))
+// dbwdw emits dwwdK<K>D<D>R<R>[X](x *float32, intab *int, dy *float32,
+// lddy int, mf, ml *int32, nv, nb int, out *float32), the direct stride-1
+// "same" weight gradient for K = 3: nb blocks of R dy rows × nv vectors,
+// the nine tap sums in registers over the whole call, stored to out. The
+// input rows are read in place through the row table intab (as dwdf; rows
+// outside the plane point at a zero row) and the taps of the first and last
+// vector that reach past the row ends are masked loads; X (relu)
+// rectifies every input vector as it is loaded. No plane is copied.
+func dbwdw(K, D, R int, relu bool) {
+	P := D * (K - 1) / 2
+	name := fmt.Sprintf("dwwdK%dD%dR%d", K, D, R)
+	if relu {
+		name += "X"
+	}
+	nacc := K * K
+	if nacc+R+3 > 16 {
+		panic("dbwdw: too many registers")
+	}
+	fmt.Fprintf(&b, "// func %s(x *float32, intab *int, dy *float32, lddy int, mf, ml *int32, nv, nb int, out *float32)\n", name)
+	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-72\n", name)
+	acc := func(ki, kj int) string { return fmt.Sprintf("Y%d", ki*K+kj) }
+	dyr := func(oh int) string { return fmt.Sprintf("Y%d", nacc+oh) }
+	for ki := 0; ki < K; ki++ {
+		for kj := 0; kj < K; kj++ {
+			p("VXORPS %s, %s, %s", acc(ki, kj), acc(ki, kj), acc(ki, kj))
 		}
-		p("MOVQ dy+0(FP), DI")
-		p("MOVQ x+16(FP), SI")
-		p("ADDQ %d(R10), SI", 8*kj)
-		p("MOVQ nb+48(FP), BX")
-		lb := fmt.Sprintf("%s_kj%d_blk", name, kj)
-		lv := fmt.Sprintf("%s_kj%d_vec", name, kj)
-		label(lb)
-		p("MOVQ nv+40(FP), CX")
-		p("MOVQ DI, R11")
-		p("MOVQ SI, AX")
-		label(lv)
-		p("MOVQ R11, DX")
-		// DX is reused as the dy row pointer inside the loop; out is
-		// reloaded after the loops.
+	}
+	if relu {
+		p("VXORPS Y13, Y13, Y13")
+	}
+	p("MOVQ intab+8(FP), SI")
+	p("MOVQ dy+16(FP), DI")
+	p("MOVQ lddy+24(FP), R9")
+	p("MOVQ nb+56(FP), R10")
+	u := users(K, D, 1, R)
+	body := func(edge bool) {
+		p("MOVQ R11, BX")
 		for oh := 0; oh < R; oh++ {
-			p("VMOVUPS (DX), %s", dyr(oh))
+			p("VMOVUPS (BX), %s", dyr(oh))
 			if oh < R-1 {
-				p("ADDQ R8, DX")
+				p("ADDQ R9, BX")
 			}
 		}
-		p("MOVQ AX, DX")
 		for i, us := range u {
-			switch len(us) {
-			case 0:
-			case 1:
-				p("VFMADD231PS (DX), %s, %s", dyr(us[0].oh), acc(us[0].ki))
-			default:
-				p("VMOVUPS (DX), Y15")
+			if len(us) == 0 {
+				continue
+			}
+			p("MOVQ %d(SI), AX", 8*i)
+			for kj := 0; kj < K; kj++ {
+				off := 4 * (kj*D - P)
+				src := fmt.Sprintf("%d(R8)(AX*1)", off)
+				if edge && off != 0 {
+					p("VMOVDQU %d(R12), Y14", 32*kj)
+					p("VMASKMOVPS %s, Y14, Y15", src)
+				} else if relu || len(us) > 1 {
+					p("VMOVUPS %s, Y15", src)
+				} else {
+					p("VFMADD231PS %s, %s, %s", src, dyr(us[0].oh), acc(us[0].ki, kj))
+					continue
+				}
+				if relu {
+					p("VMAXPS Y13, Y15, Y15")
+				}
 				for _, x := range us {
-					p("VFMADD231PS Y15, %s, %s", dyr(x.oh), acc(x.ki))
+					p("VFMADD231PS Y15, %s, %s", dyr(x.oh), acc(x.ki, kj))
 				}
 			}
-			if i < len(u)-1 {
-				p("ADDQ R9, DX")
-			}
 		}
+		p("ADDQ $32, R8")
 		p("ADDQ $32, R11")
-		p("ADDQ $32, AX")
-		p("DECQ CX")
-		p("JNZ %s", lv)
-		p("ADDQ R13, DI")
-		p("ADDQ R12, SI")
-		p("DECQ BX")
-		p("JNZ %s", lb)
-		p("MOVQ out+56(FP), DX")
-		for ki := 0; ki < K; ki++ {
-			a := acc(ki)
-			x := fmt.Sprintf("X%d", ki)
+	}
+	label(name + "_block")
+	p("MOVQ x+0(FP), R8")
+	p("MOVQ DI, R11")
+	p("MOVQ nv+48(FP), CX")
+	p("MOVQ mf+32(FP), R12")
+	label(name + "_edge")
+	body(true)
+	p("DECQ CX")
+	p("JZ %s_bdone", name)
+	p("CMPQ CX, $1")
+	p("JEQ %s_last", name)
+	label(name + "_mid")
+	body(false)
+	p("DECQ CX")
+	p("CMPQ CX, $1")
+	p("JNE %s_mid", name)
+	label(name + "_last")
+	p("MOVQ ml+40(FP), R12")
+	p("JMP %s_edge", name)
+	label(name + "_bdone")
+	p("ADDQ $%d, SI", 8*R)
+	p("IMUL3Q $%d, R9, BX", R)
+	p("ADDQ BX, DI")
+	p("DECQ R10")
+	p("JNZ %s_block", name)
+	p("MOVQ out+64(FP), DX")
+	for ki := 0; ki < K; ki++ {
+		for kj := 0; kj < K; kj++ {
+			a := acc(ki, kj)
+			x := "X" + a[1:]
 			p("VEXTRACTF128 $1, %s, X15", a)
 			p("VADDPS X15, %s, %s", x, x)
 			p("VMOVHLPS %s, %s, X15", x, x)
@@ -207,6 +245,326 @@ func bwdw(K, D, S, R int) {
 	p("RET")
 	b.WriteString("\n")
 }
+
+// Vector kinds of the table-free direct kernels: which taps reach past the
+// row ends and load masked.
+const (
+	edgeNone  = iota // a vector inside the row
+	edgeFirst        // the first vector of a row of several: taps left of it
+	edgeLast         // the last vector: taps right of it
+	edgeBoth         // the only vector: both
+)
+
+// edgeMasked reports whether a tap at byte offset off loads masked in a
+// vector of kind edge.
+func edgeMasked(edge, off int) bool {
+	switch edge {
+	case edgeFirst:
+		return off < 0
+	case edgeLast:
+		return off > 0
+	case edgeBoth:
+		return off != 0
+	}
+	return false
+}
+
+// vecLoop emits the loop over the nv vectors of a row block: body(pos,
+// kind) for the first vector (with the mask table mf in R12), the vectors
+// inside, and the last (ml), or, if one, the only one (mf, which then
+// covers both ends; without one nv must be at least 2); start sets up the
+// column pointers. Counts in CX.
+func vecLoop(l string, pos int, body func(pos, edge int), nv, mf, ml string, one bool, start func()) {
+	start()
+	p("MOVQ %s, CX", nv)
+	if one {
+		p("CMPQ CX, $1")
+		p("JEQ %s_one", l)
+	}
+	p("MOVQ %s, R12", mf)
+	body(pos, edgeFirst)
+	p("DECQ CX")
+	p("CMPQ CX, $1")
+	p("JEQ %s_last", l)
+	label(l + "_mid")
+	body(pos, edgeNone)
+	p("DECQ CX")
+	p("CMPQ CX, $1")
+	p("JNE %s_mid", l)
+	label(l + "_last")
+	p("MOVQ %s, R12", ml)
+	body(pos, edgeLast)
+	if one {
+		p("JMP %s_done", l)
+		label(l + "_one")
+		p("MOVQ %s, R12", mf)
+		body(pos, edgeBoth)
+		label(l + "_done")
+	}
+}
+
+// dbwdwp emits dwwpK<K>D<D>R<R>J<kj0><nk>[X](x *float32, dy *float32,
+// mf, ml *int32, ld, nv, nbmid, np int, out *float32), the direct "same"
+// stride-1 weight gradient of the taps (ki, kj), kj0 <= kj < kj0+nk, over
+// np consecutive planes of H×W (row pitch ld bytes) without row tables:
+// per plane nt = ⌈P/R⌉ blocks of R dy rows at the top, nbmid blocks inside
+// and nt at the bottom (H = R·(nbmid+2·nt)), the input rows outside the
+// plane skipped at generation time (the block pointers may point outside
+// the plane, at input row oh0-P; no such row is read). The K·nk tap sums
+// of each plane stay in registers and are stored to out[K²·plane+ki·K+kj].
+// The first and last vectors of a row load the taps that reach past the
+// row ends masked (a single masked tap column keeps its mask in Y14); X
+// rectifies the input as it is loaded.
+func dbwdwp(K, D, R, kj0, nk int, relu bool) {
+	P := D * (K - 1) / 2
+	nt := (P + R - 1) / R
+	name := fmt.Sprintf("dwwpK%dD%dR%dJ%d%d", K, D, R, kj0, nk)
+	if relu {
+		name += "X"
+	}
+	nacc := K * nk
+	if nacc+R+3 > 16 {
+		panic("dbwdwp: too many registers")
+	}
+	fmt.Fprintf(&b, "// func %s(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32)\n", name)
+	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-72\n", name)
+	acc := func(ki, j int) string { return fmt.Sprintf("Y%d", ki*nk+j) }
+	dyr := func(oh int) string { return fmt.Sprintf("Y%d", nacc+oh) }
+	p("MOVQ x+0(FP), SI")
+	p("MOVQ dy+8(FP), DI")
+	p("MOVQ ld+32(FP), R9")
+	p("MOVQ out+64(FP), DX")
+	// SI: input row -P of the plane.
+	p("IMUL3Q $%d, R9, AX", P)
+	p("SUBQ AX, SI")
+	if relu {
+		p("VXORPS Y13, Y13, Y13")
+	}
+	u := users(K, D, 1, R)
+	// masked lists the tap columns of the pass that load masked in a
+	// vector of kind edge.
+	masked := func(edge int) []int {
+		var m []int
+		for j := 0; j < nk; j++ {
+			if edgeMasked(edge, 4*((kj0+j)*D-P)) {
+				m = append(m, j)
+			}
+		}
+		return m
+	}
+	// body: block rows whose index i is outside [lo, hi) are not in the
+	// plane.
+	body := func(lo, hi, edge int) {
+		mk := masked(edge)
+		if len(mk) == 1 {
+			p("VMOVDQU %d(R12), Y14", 32*(kj0+mk[0]))
+		}
+		p("MOVQ R11, BX")
+		for oh := 0; oh < R; oh++ {
+			p("VMOVUPS (BX), %s", dyr(oh))
+			if oh < R-1 {
+				p("ADDQ R9, BX")
+			}
+		}
+		p("MOVQ R8, AX")
+		at := 0
+		for i, us := range u {
+			if len(us) == 0 || i < lo || i >= hi {
+				continue
+			}
+			for ; at < i; at++ {
+				p("ADDQ R9, AX")
+			}
+			for j := 0; j < nk; j++ {
+				kj := kj0 + j
+				off := 4 * (kj*D - P)
+				src := fmt.Sprintf("%d(AX)", off)
+				if edgeMasked(edge, off) {
+					if len(mk) > 1 {
+						p("VMOVDQU %d(R12), Y14", 32*kj)
+					}
+					p("VMASKMOVPS %s, Y14, Y15", src)
+				} else if relu || len(us) > 1 {
+					p("VMOVUPS %s, Y15", src)
+				} else {
+					p("VFMADD231PS %s, %s, %s", src, dyr(us[0].oh), acc(us[0].ki, j))
+					continue
+				}
+				if relu {
+					p("VMAXPS Y13, Y15, Y15")
+				}
+				for _, x := range us {
+					p("VFMADD231PS Y15, %s, %s", dyr(x.oh), acc(x.ki, j))
+				}
+			}
+		}
+		p("ADDQ $32, R8")
+		p("ADDQ $32, R11")
+	}
+	// block emits one block of R rows at SI, DI (rows i outside [lo, hi)
+	// skipped) and moves SI, DI R rows down.
+	block := func(l string, lo, hi int) {
+		vecLoop(l, 0, func(_, edge int) { body(lo, hi, edge) }, "nv+40(FP)", "mf+16(FP)", "ml+24(FP)", true, func() {
+			p("MOVQ SI, R8")
+			p("MOVQ DI, R11")
+		})
+		p("IMUL3Q $%d, R9, AX", R)
+		p("ADDQ AX, DI")
+		p("ADDQ AX, SI")
+	}
+	nrows := R + (K-1)*D
+	label(name + "_plane")
+	p("MOVQ SI, R13")
+	for ki := 0; ki < K; ki++ {
+		for j := 0; j < nk; j++ {
+			p("VXORPS %s, %s, %s", acc(ki, j), acc(ki, j), acc(ki, j))
+		}
+	}
+	for bt := 0; bt < nt; bt++ {
+		// Block rows oh0 = bt·R: input row oh0-P+i exists iff i >= P-oh0.
+		block(fmt.Sprintf("%s_t%d", name, bt), max(0, P-bt*R), nrows)
+	}
+	p("MOVQ nbmid+48(FP), R10")
+	p("TESTQ R10, R10")
+	p("JZ %s_bottom", name)
+	label(name + "_inside")
+	block(name+"_in", 0, nrows)
+	p("DECQ R10")
+	p("JNZ %s_inside", name)
+	label(name + "_bottom")
+	for bb := 0; bb < nt; bb++ {
+		// oh0 = H-(nt-bb)·R: input row oh0-P+i exists iff i < (nt-bb)·R+P.
+		block(fmt.Sprintf("%s_b%d", name, bb), 0, min(nrows, (nt-bb)*R+P))
+	}
+	for ki := 0; ki < K; ki++ {
+		for j := 0; j < nk; j++ {
+			a := acc(ki, j)
+			x := "X" + a[1:]
+			p("VEXTRACTF128 $1, %s, X15", a)
+			p("VADDPS X15, %s, %s", x, x)
+			p("VMOVHLPS %s, %s, X15", x, x)
+			p("VADDPS X15, %s, %s", x, x)
+			p("VMOVSHDUP %s, X15", x)
+			p("VADDSS X15, %s, %s", x, x)
+			p("VMOVSS %s, %d(DX)", x, 4*(ki*K+kj0+j))
+		}
+	}
+	p("ADDQ $%d, DX", 4*K*K)
+	// Next plane: x right after this one (dy already is): SI has moved
+	// H rows from R13.
+	p("DECQ np+56(FP)")
+	p("JNZ %s_plane", name)
+	p("VZEROUPPER")
+	p("RET")
+	b.WriteString("\n")
+}
+
+// dwwpSkip reports that there is no dwwp kernel for K, D: with K = 5 and
+// dilation 2 a block of R = 2 rows meets each input row with one dy row
+// only, and the padded dww kernels (R = 4) do better.
+func dwwpSkip(K, D int) bool { return K == 5 && D == 2 }
+
+// dwwpPasses lists, by K index, the (kj0, nk, R) passes of the dwwp
+// kernels.
+var dwwpPasses = [2][][3]int{{{0, 3, 4}}, {{0, 2, 2}, {2, 2, 2}, {4, 1, 8}}}
+
+// bwdw2 emits dww<K>D<D>S<S>R<R>J<kj0><nk>, the weight-gradient kernel
+// over a padded buffer (stride 2: split into even and odd columns, as dwf) that keeps the sums of the K·nk taps (ki, kj), kj0 <= kj <
+// kj0+nk, in registers over the whole plane (K = 3: all nine, one pass).
+// Per block of R rows × 8 columns the R dy vectors are loaded once, and
+// every input vector once per tap column, feeding the taps of every dy row
+// it meets. Same arguments as dwb; stores the K·nk sums to out[ki*K+kj].
+func bwdw2(K, D, S, R, kj0, nk int) {
+	name := fmt.Sprintf("dwwK%dD%dS%dR%dJ%d%d", K, D, S, R, kj0, nk)
+	nacc := K * nk
+	if nacc+R+1 > 16 || nk > 3 {
+		panic("bwdw2: too many registers")
+	}
+	fmt.Fprintf(&b, "// func %s(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)\n", name)
+	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
+	coffReg := []string{"R10", "R12", "R13"}
+	p("MOVQ dy+0(FP), DI")
+	p("MOVQ lddy+8(FP), R8")
+	p("MOVQ x+16(FP), SI")
+	p("MOVQ ldx+24(FP), R9")
+	p("MOVQ coff+32(FP), DX")
+	for j := 0; j < nk; j++ {
+		p("MOVQ %d(DX), %s", 8*(kj0+j), coffReg[j])
+	}
+	p("MOVQ nb+48(FP), BX")
+	acc := func(ki, j int) string { return fmt.Sprintf("Y%d", ki*nk+j) }
+	dyr := func(oh int) string { return fmt.Sprintf("Y%d", nacc+oh) }
+	for ki := 0; ki < K; ki++ {
+		for j := 0; j < nk; j++ {
+			p("VXORPS %s, %s, %s", acc(ki, j), acc(ki, j), acc(ki, j))
+		}
+	}
+	u := users(K, D, S, R)
+	lb, lv := name+"_blk", name+"_vec"
+	label(lb)
+	p("MOVQ nv+40(FP), CX")
+	p("MOVQ DI, R11")
+	p("MOVQ SI, AX")
+	label(lv)
+	p("MOVQ R11, DX")
+	for oh := 0; oh < R; oh++ {
+		p("VMOVUPS (DX), %s", dyr(oh))
+		if oh < R-1 {
+			p("ADDQ R8, DX")
+		}
+	}
+	p("MOVQ AX, DX")
+	for i, us := range u {
+		for j := 0; j < nk; j++ {
+			src := fmt.Sprintf("(DX)(%s*1)", coffReg[j])
+			if len(us) == 1 {
+				p("VFMADD231PS %s, %s, %s", src, dyr(us[0].oh), acc(us[0].ki, j))
+				continue
+			}
+			p("VMOVUPS %s, Y15", src)
+			for _, x := range us {
+				p("VFMADD231PS Y15, %s, %s", dyr(x.oh), acc(x.ki, j))
+			}
+		}
+		if i < len(u)-1 {
+			p("ADDQ R9, DX")
+		}
+	}
+	p("ADDQ $32, R11")
+	p("ADDQ $32, AX")
+	p("DECQ CX")
+	p("JNZ %s", lv)
+	p("IMUL3Q $%d, R8, DX", R)
+	p("ADDQ DX, DI")
+	p("IMUL3Q $%d, R9, DX", R*S)
+	p("ADDQ DX, SI")
+	p("DECQ BX")
+	p("JNZ %s", lb)
+	p("MOVQ out+56(FP), DX")
+	for ki := 0; ki < K; ki++ {
+		for j := 0; j < nk; j++ {
+			a := acc(ki, j)
+			x := "X" + a[1:]
+			p("VEXTRACTF128 $1, %s, X15", a)
+			p("VADDPS X15, %s, %s", x, x)
+			p("VMOVHLPS %s, %s, X15", x, x)
+			p("VADDPS X15, %s, %s", x, x)
+			p("VMOVSHDUP %s, X15", x)
+			p("VADDSS X15, %s, %s", x, x)
+			p("VMOVSS %s, %d(DX)", x, 4*(ki*K+kj0+j))
+		}
+	}
+	p("VZEROUPPER")
+	p("RET")
+	b.WriteString("\n")
+}
+
+// bwdw2Passes lists, by K index, the (kj0, nk) column groups of the dww
+// kernels, and bwdw2Rows their block heights (main, tail).
+var (
+	bwdw2Passes = [2][][2]int{{{0, 3}}, {{0, 2}, {2, 2}, {4, 1}}}
+	bwdw2Rows   = [2][2]int{{4, 1}, {4, 1}}
+)
 
 // Direct stride-1 kernels (dwdf*): no padded copy. Rows are
 // addressed through tables of byte offsets from a plane base (one entry per
@@ -328,6 +686,164 @@ func dfwd(K, D, mode int, relu bool) {
 	b.WriteString("\n")
 }
 
+// dintInside reports whether the dwdp kernel for K, D has its section of
+// blocks inside the plane: the K = 5, dilation 2 one serves only planes of
+// two blocks (see dwRowsOK in dwasm_amd64.go), and nbmid must be 0.
+func dintInside(K, D int) bool { return K*D <= 6 }
+
+// dint emits dwdpK<K>D<D>M<mode>[R](y *float32, x *float32, w *float32,
+// mf, ml *int32, ld, nv, nbmid, np, dm int), the direct stride-1 "same"
+// kernel without row tables: np consecutive planes of H×W (H = 8·(nbmid+2),
+// row pitch ld bytes, the same filter), each as a first block of 8 output
+// rows, nbmid blocks inside and a last block, rows addressed by pointer
+// arithmetic: the input rows above (below) the plane, which only the first
+// (last) block reads, are skipped at generation time. The first and last
+// vector of a row (nv >= 2) load the taps that reach past the row ends
+// masked, as dfwd. Modes as dfwd; mode 2 reads the mask plane at byte
+// offset dm from the output.
+func dint(K, D, mode int, relu bool) {
+	P := D * (K - 1) / 2
+	name := fmt.Sprintf("dwdpK%dD%dM%d", K, D, mode)
+	if relu {
+		name += "R"
+	}
+	fmt.Fprintf(&b, "// func %s(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)\n", name)
+	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-80\n", name)
+	p("MOVQ y+0(FP), DI")
+	p("MOVQ x+8(FP), SI")
+	p("MOVQ w+16(FP), DX")
+	p("MOVQ ld+40(FP), R9")
+	if mode == 2 {
+		p("MOVQ dm+72(FP), R15")
+	}
+	if relu {
+		p("VXORPS Y13, Y13, Y13")
+	}
+	acc := func(oh int) string { return fmt.Sprintf("Y%d", oh) }
+	wr := func(ki int) string { return fmt.Sprintf("Y%d", dR+ki) }
+	u := users(K, D, 1, dR)
+	// Section pos: 0 inside (x at input row oh0-P), 1 first block (x at
+	// row 0, rows above skipped), 2 last block (x at row oh0-P, rows below
+	// skipped).
+	body := func(pos int, edge int) {
+		first := 0
+		if pos == 1 {
+			first = P
+		}
+		valid := func(i int) bool {
+			switch pos {
+			case 1:
+				return i >= P
+			case 2:
+				return i < dR+P
+			}
+			return true
+		}
+		for oh := 0; oh < dR; oh++ {
+			p("VXORPS %s, %s, %s", acc(oh), acc(oh), acc(oh))
+		}
+		for kj := 0; kj < K; kj++ {
+			for ki := 0; ki < K; ki++ {
+				p("VBROADCASTSS %d(DX), %s", 4*(ki*K+kj), wr(ki))
+			}
+			off := 4 * (kj*D - P)
+			masked := edgeMasked(edge, off)
+			if masked {
+				p("VMOVDQU %d(R12), Y14", 32*kj)
+			}
+			p("MOVQ R8, AX")
+			at := first // the row AX points at
+			for i, us := range u {
+				if len(us) == 0 || !valid(i) {
+					continue
+				}
+				for ; at < i; at++ {
+					p("ADDQ R9, AX")
+				}
+				src := fmt.Sprintf("%d(AX)", off)
+				reg := src
+				switch {
+				case masked:
+					p("VMASKMOVPS %s, Y14, Y15", src)
+					reg = "Y15"
+				case relu || len(us) > 1:
+					p("VMOVUPS %s, Y15", src)
+					reg = "Y15"
+				}
+				if relu {
+					p("VMAXPS Y13, Y15, Y15")
+				}
+				for _, x := range us {
+					p("VFMADD231PS %s, %s, %s", reg, wr(x.ki), acc(x.oh))
+				}
+			}
+		}
+		if mode == 2 {
+			p("VXORPS Y15, Y15, Y15")
+		}
+		p("MOVQ R13, BX")
+		for oh := 0; oh < dR; oh++ {
+			switch mode {
+			case 1:
+				p("VADDPS (BX), %s, %s", acc(oh), acc(oh))
+			case 2:
+				p("VCMPPS $0x11, (BX)(R15*1), Y15, Y14")
+				p("VANDPS Y14, %s, %s", acc(oh), acc(oh))
+				p("VADDPS (BX), %s, %s", acc(oh), acc(oh))
+			}
+			p("VMOVUPS %s, (BX)", acc(oh))
+			if oh < dR-1 {
+				p("ADDQ R9, BX")
+			}
+		}
+		p("ADDQ $32, R8")
+		p("ADDQ $32, R13")
+	}
+	// block emits the vector loop of one block of section pos at SI, DI,
+	// and advances DI by 8 rows.
+	block := func(pos int) {
+		l := fmt.Sprintf("%s_s%d", name, pos)
+		vecLoop(l, pos, body, "nv+48(FP)", "mf+24(FP)", "ml+32(FP)", false, func() {
+			p("MOVQ SI, R8")
+			p("MOVQ DI, R13")
+		})
+		p("IMUL3Q $%d, R9, AX", dR)
+		p("ADDQ AX, DI")
+	}
+	label(name + "_plane")
+	p("MOVQ SI, R10")
+	block(1)
+	p("IMUL3Q $%d, R9, AX", dR-P)
+	p("ADDQ AX, SI")
+	if dintInside(K, D) {
+		p("MOVQ nbmid+56(FP), R11")
+		p("TESTQ R11, R11")
+		p("JZ %s_bottom", name)
+		label(name + "_inside")
+		block(0)
+		p("IMUL3Q $%d, R9, AX", dR)
+		p("ADDQ AX, SI")
+		p("DECQ R11")
+		p("JNZ %s_inside", name)
+		label(name + "_bottom")
+	}
+	block(2)
+	// Next plane: x right after this one (y already is).
+	p("MOVQ R10, SI")
+	p("IMUL3Q $%d, R9, AX", dR)
+	p("ADDQ AX, SI")
+	p("MOVQ nbmid+56(FP), AX")
+	p("ADDQ $1, AX")
+	p("IMULQ R9, AX")
+	p("SHLQ $3, AX")
+	p("ADDQ AX, SI")
+	p("DECQ np+64(FP)")
+	p("JNZ %s_plane", name)
+	p("VZEROUPPER")
+	p("RET")
+	b.WriteString("\n")
+}
+
 // drect emits dwdrK<Kr>x<Kc>(in *float32, intab *int, out *float32,
 // outtab *int, w *float32, coff *int, mf, ml *int32, nv, nb int): a direct
 // stride-1 correlation with a dense Kr×Kc filter (w row-major), consecutive
@@ -426,6 +942,13 @@ var directVariants = []struct {
 	relu bool
 }{{0, false}, {0, true}, {1, false}, {2, false}}
 
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func main() {
 	b.WriteString("// Code generated by gen_dw.go; DO NOT EDIT.\n\n//go:build amd64 && !noasm\n\n#include \"textflag.h\"\n\n")
 	for _, K := range []int{3, 5} {
@@ -439,13 +962,30 @@ func main() {
 				fwd(K, D, 1, R, 1)
 				fwd(K, D, 1, R, 2)
 			}
+			for _, ps := range dwwpPasses[K/5] {
+				if dwwpSkip(K, D) {
+					break
+				}
+				dbwdwp(K, D, ps[2], ps[0], ps[1], false)
+				dbwdwp(K, D, ps[2], ps[0], ps[1], true)
+			}
+			if K == 3 {
+				for _, R := range []int{4, 1} {
+					dbwdw(K, D, R, false)
+					dbwdw(K, D, R, true)
+				}
+
+			}
 			for _, S := range []int{1, 2} {
-				for _, R := range []int{8, 4} {
-					bwdw(K, D, S, R)
+				for _, R := range bwdw2Rows[K/5] {
+					for _, ps := range bwdw2Passes[K/5] {
+						bwdw2(K, D, S, R, ps[0], ps[1])
+					}
 				}
 			}
 			for _, v := range directVariants {
 				dfwd(K, D, v.mode, v.relu)
+				dint(K, D, v.mode, v.relu)
 			}
 		}
 	}
@@ -464,7 +1004,7 @@ func main() {
 func writeDecls() {
 	var d bytes.Buffer
 	d.WriteString("// Code generated by gen_dw.go; DO NOT EDIT.\n\n//go:build amd64 && !noasm\n\npackage kernels\n\n")
-	var ft, bt bytes.Buffer
+	var ft bytes.Buffer
 	ft.WriteString("func init() {\n")
 	for ik, K := range []int{3, 5} {
 		for id, D := range []int{1, 2} {
@@ -479,10 +1019,47 @@ func writeDecls() {
 						fmt.Fprintf(&ft, "\tdwfTab[%d][%d][%d][%d][%d] = %s\n", ik, id, is, ir, mode, n)
 					}
 				}
-				for ir, R := range []int{8, 4} {
-					n := fmt.Sprintf("dwbK%dD%dS%dR%d", K, D, S, R)
-					fmt.Fprintf(&d, "//go:noescape\nfunc %s(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)\n\n", n)
-					fmt.Fprintf(&bt, "\tdwbTab[%d][%d][%d][%d] = %s\n", ik, id, is, ir, n)
+			}
+		}
+	}
+	for ik, K := range []int{3, 5} {
+		for id, D := range []int{1, 2} {
+			for is, S := range []int{1, 2} {
+				for ir, R := range bwdw2Rows[ik] {
+					for ip, ps := range bwdw2Passes[ik] {
+						n := fmt.Sprintf("dwwK%dD%dS%dR%dJ%d%d", K, D, S, R, ps[0], ps[1])
+						fmt.Fprintf(&d, "//go:noescape\nfunc %s(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)\n\n", n)
+						fmt.Fprintf(&ft, "\tdwwTab[%d][%d][%d][%d][%d] = %s\n", ik, id, is, ir, ip, n)
+					}
+				}
+			}
+		}
+	}
+	for id, D := range []int{1, 2} {
+		for ir, R := range []int{4, 1} {
+			for _, relu := range []bool{false, true} {
+				n := fmt.Sprintf("dwwdK3D%dR%d", D, R)
+				if relu {
+					n += "X"
+				}
+				fmt.Fprintf(&d, "//go:noescape\nfunc %s(x *float32, intab *int, dy *float32, lddy int, mf, ml *int32, nv, nb int, out *float32)\n\n", n)
+				fmt.Fprintf(&ft, "\tdwwdTab[%d][%d][%d] = %s\n", id, ir, b2i(relu), n)
+			}
+		}
+	}
+	for ik, K := range []int{3, 5} {
+		for id, D := range []int{1, 2} {
+			for ip, ps := range dwwpPasses[ik] {
+				if dwwpSkip(K, D) {
+					break
+				}
+				for _, relu := range []bool{false, true} {
+					n := fmt.Sprintf("dwwpK%dD%dR%dJ%d%d", K, D, ps[2], ps[0], ps[1])
+					if relu {
+						n += "X"
+					}
+					fmt.Fprintf(&d, "//go:noescape\nfunc %s(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32)\n\n", n)
+					fmt.Fprintf(&ft, "\tdwwpTab[%d][%d][%d][%d] = %s\n", ik, id, ip, b2i(relu), n)
 				}
 			}
 		}
@@ -497,6 +1074,12 @@ func writeDecls() {
 				}
 				fmt.Fprintf(&d, "//go:noescape\nfunc %s(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)\n\n", n)
 				fmt.Fprintf(&dt, "\tdwdfTab[%d][%d][%d] = %s\n", ik, id, iv, n)
+				n = fmt.Sprintf("dwdpK%dD%dM%d", K, D, v.mode)
+				if v.relu {
+					n += "R"
+				}
+				fmt.Fprintf(&d, "//go:noescape\nfunc %s(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)\n\n", n)
+				fmt.Fprintf(&dt, "\tdwdpTab[%d][%d][%d] = %s\n", ik, id, iv, n)
 			}
 		}
 	}
@@ -506,7 +1089,6 @@ func writeDecls() {
 		fmt.Fprintf(&dt, "\tdwdrTab[%d][%d] = %s\n", sh[0], sh[1], n)
 	}
 	d.Write(ft.Bytes())
-	d.Write(bt.Bytes())
 	d.Write(dt.Bytes())
 	d.WriteString("}\n")
 	if err := os.WriteFile("dwdecl_amd64.go", d.Bytes(), 0o644); err != nil {

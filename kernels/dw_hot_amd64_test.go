@@ -1,0 +1,40 @@
+//go:build amd64 && !noasm
+
+package kernels
+
+import (
+	"fmt"
+	"os"
+	"testing"
+)
+
+// BenchmarkDepthwiseHot runs the BenchmarkDepthwise shapes on 32 KiB
+// tensors (a few planes), which stay in L2 across iterations: it measures
+// the kernels' compute efficiency apart from the memory traffic of the
+// batch-64 tensors.
+func BenchmarkDepthwiseHot(b *testing.B) {
+	defer ktBenchSetup(b)()
+	for _, k := range []int{3, 5} {
+		for _, d := range []int{1, 2} {
+			for _, st := range []int{1, 2} {
+				for _, hw := range []int{32, 16} {
+					if st == 2 && hw == 16 {
+						continue
+					}
+					s := DWConv{C: 4, N: 8192 / (4 * hw * hw), H: hw, W: hw, K: k, Stride: st, Pad: d * (k - 1) / 2, Dilation: d, ReLUIn: os.Getenv("DWNORELU") == ""}
+					r := ktRand(1)
+					x := ktVec(r, s.C*s.N*hw*hw)
+					w := ktVec(r, s.C*k*k)
+					y := make([]float32, s.C*s.N*s.OutH()*s.OutW())
+					dx := make([]float32, len(x))
+					dw := make([]float32, len(w))
+					flops := 2 * float64(k*k*len(y))
+					name := fmt.Sprintf("S%dK%dD%d/%dx%d", st, k, d, hw, hw)
+					b.Run(name+"/fwd", func(b *testing.B) { ktFlops(b, flops, func() { DepthwiseConv(y, x, w, s) }) })
+					b.Run(name+"/bwdin", func(b *testing.B) { ktFlops(b, flops, func() { DepthwiseConvBackwardInput(dx, y, w, x, s) }) })
+					b.Run(name+"/bwdw", func(b *testing.B) { ktFlops(b, flops, func() { DepthwiseConvBackwardWeight(dw, y, x, s) }) })
+				}
+			}
+		}
+	}
+}
