@@ -256,7 +256,7 @@ func search(cfg SearchConfig, w io.Writer, stopAfter int) error {
 	metric, unit := net.CostMetric()
 	fmt.Fprintf(w, "its cells cost %.1f %s in the supernet (%s; the relaxed cells' expectation: %.1f)\n",
 		net.GenotypeCost(gt), unit, metric, net.ExpectedCost())
-	fmt.Fprintf(w, "written to %s: genotype.json, alphas.json, metrics.jsonl, normal.svg, reduce.svg, normal.dot, reduce.dot, curves.svg, curves.png, checkpoint.safetensors\n", cfg.Out)
+	fmt.Fprintf(w, "written to %s: genotype.json, alphas.json, metrics.jsonl, normal.svg, reduce.svg, normal.dot, reduce.dot, curves.svg, curves.png, cost_table.json, checkpoint.safetensors\n", cfg.Out)
 	fmt.Fprintf(w, "retrain it with: darts train --genotype %s\n", filepath.Join(cfg.Out, "genotype.json"))
 	return nil
 }
