@@ -55,21 +55,28 @@
 // case) run directly on the source planes: the block kernels compute
 // R = 8 output rows × 8 columns with the K weights of one filter column
 // broadcast in registers, loading every input vector once for all the
-// output rows it feeds (rectified on load when the ReLU is fused). Rows are
-// addressed through a per-plane table of row offsets in which rows outside
-// the plane point at a zero row (and output rows past the end at a sink
-// row), and the taps of the first and last vector of a row that reach past
-// the row ends use masked loads, so no plane is copied. The input gradient
-// is the same kernel with the flipped filter over dy, added to dx (masked
-// by x > 0 through a fused ReLU). The stride-2 input gradient is split by
-// output parity: the dx rows (columns) of one parity receive only the taps
-// of one parity of the filter, so each of the four classes is a small dense
-// correlation of dy (1×1 to 3×3 taps for K = 3, 5; all taps at even
-// positions for dilation 2), whose two column classes are then interleaved
-// into dx — no multiply by the zeros of a dilated dy. The other shapes (and
-// the stride-2 forward and every weight gradient) copy each plane into a
-// zero-padded buffer, stride 2 splitting padded rows into even and odd
-// halves so that all loads are contiguous.
+// output rows it feeds (rectified on load when the ReLU is fused). When the
+// plane height is a whole number of 8-row blocks, rows are found by pointer
+// arithmetic and the first and last block are unrolled separately with the
+// taps above or below the plane left out (dwdp*, one call per run of
+// planes); other heights address rows through a per-plane table of row
+// offsets in which rows outside the plane point at a zero row (and output
+// rows past the end at a sink row). The taps of the first and last vector
+// of a row that reach past the row ends use masked loads, so no plane is
+// copied. The input gradient is the same kernel with the flipped filter
+// over dy, added to dx (masked by x > 0 through a fused ReLU). The stride-2
+// input gradient is split by output parity: the dx rows (columns) of one
+// parity receive only the taps of one parity of the filter, so each of the
+// four classes is a small dense correlation of dy (1×1 to 3×3 taps for
+// K = 3, 5; all taps at even positions for dilation 2), whose two column
+// classes are then interleaved into dx — no multiply by the zeros of a
+// dilated dy. The stride-1 weight gradient runs on the planes too (dwwp*:
+// all nine 3×3 tap sums stay in registers across a plane; 5×5 dilation 1
+// in three passes; dwwd* through row tables for other heights). The rest
+// (the stride-2 forward and weight gradient, 5×5 dilation-2 weight
+// gradients, odd widths) copy each plane into a zero-padded buffer, double
+// buffered, stride 2 splitting padded rows into even and odd halves so that
+// all loads are contiguous.
 //
 // # Pooling
 //
