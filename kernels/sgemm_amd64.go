@@ -559,6 +559,16 @@ var sgemmDotKC = 0
 // sgemmDotSmallMN is the largest m·n that sgemmDotSmall handles.
 const sgemmDotSmallMN = 256
 
+// sgemmDotSplit returns k rounded down to a multiple of 8, the number of
+// 8-float units in it and how many parts the dot paths split K into over
+// the threads (each at least sgemmMinChunk multiply-adds).
+func sgemmDotSplit(m, n, k int) (k8, units, parts int) {
+	k8 = k &^ 7
+	units = k8 / 8
+	parts = min(Threads(), max(1, units*m*n/(sgemmMinChunk/8)))
+	return k8, units, min(parts, max(1, units))
+}
+
 // sgemmDotSmall is the dot path for a very small C (m·n <= 256, e.g.
 // 8×8 or 16×16 weight gradients), where the rows of A are read by too few
 // columns of tiles for packing them to pay: 3×4 tiles of dot products, 8
@@ -570,10 +580,7 @@ const sgemmDotSmallMN = 256
 // chunks are summed in chunk order.
 func sgemmDotSmall(m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
-	k8 := k &^ 7
-	units := k8 / 8
-	parts := min(Threads(), max(1, units*m*n/(sgemmMinChunk/8)))
-	parts = min(parts, max(1, units))
+	k8, units, parts := sgemmDotSplit(m, n, k)
 	part := sgemmGetBuf(parts * m * n)
 	defer sgemmPutBuf(part)
 	// The block of A rows in half of L2, at most a quarter of L1 per row.

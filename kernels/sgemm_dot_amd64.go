@@ -84,10 +84,7 @@ func sgemmDotPath(m, n, k int, alpha float32, a []float32, lda int,
 	if m > n {
 		pm, pn, pa, plda, pb, pldb = n, m, b, ldb, a, lda
 	}
-	k8 := k &^ 7
-	units := k8 / 8
-	parts := min(Threads(), max(1, units*m*n/(sgemmMinChunk/8)))
-	parts = min(parts, max(1, units))
+	k8, units, parts := sgemmDotSplit(m, n, k)
 	part := sgemmGetBuf(parts * m * n)
 	defer sgemmPutBuf(part)
 	// The packed K block of A in at most half of L2, the four B rows of a
