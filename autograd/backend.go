@@ -76,7 +76,9 @@ type Kernels interface {
 	Conv2D(y, x, w Storage, s kernels.Conv)
 	Conv2DBackward(dx, dw, dy, x, w Storage, s kernels.Conv)
 	DepthwiseConv(y, x, w Storage, s kernels.DWConv)
-	DepthwiseConvBackward(dx, dw, dy, x, w Storage, s kernels.DWConv)
+	// DepthwiseConvBackward adds to dw and to dx, or with setDx writes dx
+	// (a gradient that holds nothing yet).
+	DepthwiseConvBackward(dx, dw, dy, x, w Storage, s kernels.DWConv, setDx bool)
 	PointwiseConv(y, x, w Storage, s kernels.PWConv)
 	PointwiseConvBackward(dx, dw, dy, x, w Storage, s kernels.PWConv, setDx bool)
 	Linear(y, x, w, b Storage, n, in, out int) // b may be nil

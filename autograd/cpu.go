@@ -229,11 +229,14 @@ func (*CPU) DepthwiseConv(y, x, w Storage, s kernels.DWConv) {
 }
 
 // DepthwiseConvBackward implements Kernels.
-func (*CPU) DepthwiseConvBackward(dx, dw, dy, x, w Storage, s kernels.DWConv) {
+func (*CPU) DepthwiseConvBackward(dx, dw, dy, x, w Storage, s kernels.DWConv, setDx bool) {
 	if dw != nil {
 		kernels.DepthwiseConvBackwardWeight(h(dw), h(dy), h(x), s)
 	}
-	if dx != nil {
+	switch {
+	case dx != nil && setDx:
+		kernels.DepthwiseConvBackwardInputSet(h(dx), h(dy), h(w), h(x), s)
+	case dx != nil:
 		kernels.DepthwiseConvBackwardInput(h(dx), h(dy), h(w), h(x), s)
 	}
 }

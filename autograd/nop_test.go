@@ -50,7 +50,7 @@ func (*nopCPU) Conv2DBackward(dx, dw, dy, x, w Storage, s kernels.Conv) {}
 
 func (*nopCPU) DepthwiseConv(y, x, w Storage, s kernels.DWConv) {}
 
-func (*nopCPU) DepthwiseConvBackward(dx, dw, dy, x, w Storage, s kernels.DWConv) {}
+func (*nopCPU) DepthwiseConvBackward(dx, dw, dy, x, w Storage, s kernels.DWConv, setDx bool) {}
 
 func (*nopCPU) PointwiseConv(y, x, w Storage, s kernels.PWConv) {}
 

@@ -88,7 +88,8 @@ func (g *Graph) DepthwiseConv2D(x, w *Tensor, stride, pad, dilation int, reluIn 
 
 func (g *Graph) dwBackward(n *node) {
 	x, w := n.ins[0], n.ins[1]
-	g.be.DepthwiseConvBackward(g.gradOf(x), g.gradOf(w), n.out.gst, x.st, w.st, n.dw)
+	dx, fresh := g.gradOut(x) // fresh: written, not cleared and added to
+	g.be.DepthwiseConvBackward(dx, g.gradOf(w), n.out.gst, x.st, w.st, n.dw, fresh)
 }
 
 // PointwiseConv is a 1×1 convolution without bias: x (N, Cin, H, W), w

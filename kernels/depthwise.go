@@ -174,6 +174,24 @@ func DepthwiseConvBackwardInput(dx, dy, w, x []float32, s DWConv) {
 	dwBackwardInputGo(dx, dy, w, x, s)
 }
 
+// DepthwiseConvBackwardInputSet is DepthwiseConvBackwardInput writing dx
+// instead of adding to it (what dx held is ignored): for an input gradient
+// that holds nothing yet. Where a kernel writes every element itself (the
+// stride-2 passes of dilation 1) it saves clearing dx and reading it back;
+// elsewhere dx is cleared and the gradient added.
+func DepthwiseConvBackwardInputSet(dx, dy, w, x []float32, s DWConv) {
+	s = s.norm()
+	s.check("DepthwiseConvBackwardInputSet", len(dy), len(dx), len(w))
+	if s.ReLUIn && len(x) < s.C*s.N*s.H*s.W {
+		panic("kernels: DepthwiseConvBackwardInputSet: x too short")
+	}
+	if useAsm && dwAsmOK(s) && dwBwdInAsmOK(s) && dwBackwardInputSetAsm(dx, dy, w, x, s) {
+		return
+	}
+	Fill(dx[:s.C*s.N*s.H*s.W], 0)
+	DepthwiseConvBackwardInput(dx, dy, w, x, s)
+}
+
 func dwBackwardInputGo(dx, dy, w, x []float32, s DWConv) {
 	dwBInGoJobs.do(s.C*s.N, 1, dwGoArgs{dx: dx, dy: dy, w: w, x: x, s: s})
 }

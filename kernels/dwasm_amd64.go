@@ -398,6 +398,7 @@ func fix(tab, fix []int, base, row *float32) {
 type dwArgs struct {
 	y, x, w, dy, dx, part []float32
 	s                     DWConv
+	set                   bool // input gradient: write dx instead of adding to it
 }
 
 var (
@@ -499,6 +500,24 @@ func dwBackwardInputAsm(dx, dy, w, x []float32, s DWConv) {
 	default:
 		dwBInAsmJobs.do(s.C*s.N, 1, a)
 	}
+}
+
+// dwBackwardInputSetAsm writes the input gradient into dx (ignoring what dx
+// held) when a kernel can do it without clearing dx first, and reports
+// whether it did: the stride-2 input gradient by parity when every parity
+// class of the rows and columns receives taps (dilation 1), so that the
+// interleaving pass writes every element of dx.
+func dwBackwardInputSetAsm(dx, dy, w, x []float32, s DWConv) bool {
+	if !dwParityOK(s) {
+		return false
+	}
+	for par := 0; par < 2; par++ {
+		if dwParityAxis(par, s.Pad, s.Dilation, s.K, s.H).n == 0 || dwParityAxis(par, s.Pad, s.Dilation, s.K, s.W).n == 0 {
+			return false
+		}
+	}
+	dwBInParityJobs.do(s.C*s.N, 1, dwArgs{dx: dx, dy: dy, w: w, x: x, s: s, set: true})
+	return true
 }
 
 type dwdrFunc func(in *float32, intab *int, out *float32, outtab *int, w *float32, coff *int, mf, ml *int32, nv, nb int)
@@ -664,9 +683,12 @@ func dwBackwardInputParityBody(a *dwArgs, lo, hi int) {
 			if s.ReLUIn {
 				xr = &a.x[p*hw+pa*W]
 			}
-			if t.cols[1].n > 0 {
+			switch {
+			case t.cols[1].n > 0 && a.set:
+				dwInterleaveSetAsm(dxr, &t.cls[0][0], &t.cls[1][0], xr, W, r.len, s.ReLUIn)
+			case t.cols[1].n > 0:
 				dwInterleaveAddAsm(dxr, &t.cls[0][0], &t.cls[1][0], xr, W, r.len, s.ReLUIn)
-			} else {
+			default:
 				pwScatterS2Asm(dxr, &t.cls[0][0], xr, W, r.len, false, s.ReLUIn)
 			}
 		}

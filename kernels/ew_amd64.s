@@ -1470,6 +1470,79 @@ dwInterleaveAddAsm_done:
 	VZEROUPPER
 	RET
 
+// func dwInterleaveSetAsm(dx, t0, t1, x *float32, w, h int, relu bool)
+TEXT ·dwInterleaveSetAsm(SB), NOSPLIT, $0-49
+	MOVQ dx+0(FP), DI
+	MOVQ t0+8(FP), SI
+	MOVQ t1+16(FP), R13
+	MOVQ x+24(FP), DX
+	MOVQ w+32(FP), R8
+	MOVQ h+40(FP), R10
+	MOVBLZX relu+48(FP), R11
+	SHLQ $3, R8
+	VXORPS Y12, Y12, Y12
+	TESTQ R10, R10
+	JZ dwInterleaveSetAsm_done
+	MOVQ w+32(FP), R9
+	SHRQ $4, R9
+	JZ dwInterleaveSetAsm_done
+	TESTQ R11, R11
+	JNZ dwInterleaveSetAsm_row1
+dwInterleaveSetAsm_row0:
+	MOVQ DI, AX
+	MOVQ DX, BX
+	MOVQ R9, CX
+dwInterleaveSetAsm_vec0:
+	VMOVUPS (SI), Y0
+	VMOVUPS (R13), Y7
+	VUNPCKLPS Y7, Y0, Y1
+	VUNPCKHPS Y7, Y0, Y2
+	VPERM2F128 $0x20, Y2, Y1, Y3
+	VPERM2F128 $0x31, Y2, Y1, Y4
+	VMOVUPS Y3, (AX)
+	VMOVUPS Y4, 32(AX)
+	ADDQ $32, SI
+	ADDQ $32, R13
+	ADDQ $64, AX
+	DECQ CX
+	JNZ dwInterleaveSetAsm_vec0
+	ADDQ R8, DI
+	ADDQ R8, DX
+	DECQ R10
+	JNZ dwInterleaveSetAsm_row0
+	JMP dwInterleaveSetAsm_done
+dwInterleaveSetAsm_row1:
+	MOVQ DI, AX
+	MOVQ DX, BX
+	MOVQ R9, CX
+dwInterleaveSetAsm_vec1:
+	VMOVUPS (SI), Y0
+	VMOVUPS (R13), Y7
+	VUNPCKLPS Y7, Y0, Y1
+	VUNPCKHPS Y7, Y0, Y2
+	VPERM2F128 $0x20, Y2, Y1, Y3
+	VPERM2F128 $0x31, Y2, Y1, Y4
+	VCMPPS $0x11, (BX), Y12, Y5
+	VCMPPS $0x11, 32(BX), Y12, Y6
+	VANDPS Y5, Y3, Y3
+	VANDPS Y6, Y4, Y4
+	ADDQ $64, BX
+	VMOVUPS Y3, (AX)
+	VMOVUPS Y4, 32(AX)
+	ADDQ $32, SI
+	ADDQ $32, R13
+	ADDQ $64, AX
+	DECQ CX
+	JNZ dwInterleaveSetAsm_vec1
+	ADDQ R8, DI
+	ADDQ R8, DX
+	DECQ R10
+	JNZ dwInterleaveSetAsm_row1
+	JMP dwInterleaveSetAsm_done
+dwInterleaveSetAsm_done:
+	VZEROUPPER
+	RET
+
 // func prefetchAsm(p *float32, n int)
 TEXT ·prefetchAsm(SB), NOSPLIT, $0-16
 	MOVQ p+0(FP), SI

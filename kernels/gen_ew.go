@@ -794,63 +794,73 @@ func main() {
 	// row) to the even and t1 to the odd columns of a dx row of w floats (w
 	// a multiple of 16; dx rows 2w floats apart), where x > 0 when relu (x
 	// has dx's layout): the two column parities of the stride-2 input
-	// gradient in one pass.
-	b.WriteString("// func dwInterleaveAddAsm(dx, t0, t1, x *float32, w, h int, relu bool)\nTEXT ·dwInterleaveAddAsm(SB), NOSPLIT, $0-49\n")
-	p("MOVQ dx+0(FP), DI")
-	p("MOVQ t0+8(FP), SI")
-	p("MOVQ t1+16(FP), R13")
-	p("MOVQ x+24(FP), DX")
-	p("MOVQ w+32(FP), R8")
-	p("MOVQ h+40(FP), R10")
-	p("MOVBLZX relu+48(FP), R11")
-	p("SHLQ $3, R8")
-	p("VXORPS Y12, Y12, Y12")
-	p("TESTQ R10, R10")
-	p("JZ dwInterleaveAddAsm_done")
-	p("MOVQ w+32(FP), R9")
-	p("SHRQ $4, R9")
-	p("JZ dwInterleaveAddAsm_done")
-	p("TESTQ R11, R11")
-	p("JNZ dwInterleaveAddAsm_row1")
-	for v := 0; v < 2; v++ {
-		relu := v == 1
-		label(fmt.Sprintf("dwInterleaveAddAsm_row%d", v))
-		p("MOVQ DI, AX")
-		p("MOVQ DX, BX")
-		p("MOVQ R9, CX")
-		label(fmt.Sprintf("dwInterleaveAddAsm_vec%d", v))
-		p("VMOVUPS (SI), Y0")
-		p("VMOVUPS (R13), Y7")
-		p("VUNPCKLPS Y7, Y0, Y1")
-		p("VUNPCKHPS Y7, Y0, Y2")
-		p("VPERM2F128 $0x20, Y2, Y1, Y3")
-		p("VPERM2F128 $0x31, Y2, Y1, Y4")
-		if relu {
-			p("VCMPPS $0x11, (BX), Y12, Y5")
-			p("VCMPPS $0x11, 32(BX), Y12, Y6")
-			p("VANDPS Y5, Y3, Y3")
-			p("VANDPS Y6, Y4, Y4")
-			p("ADDQ $64, BX")
+	// gradient in one pass. dwInterleaveSetAsm writes the same values
+	// instead of adding them (0 where x ≤ 0), for a dx that holds nothing
+	// yet.
+	for _, add := range []bool{true, false} {
+		name := "dwInterleaveAddAsm"
+		if !add {
+			name = "dwInterleaveSetAsm"
 		}
-		p("VADDPS (AX), Y3, Y3")
-		p("VADDPS 32(AX), Y4, Y4")
-		p("VMOVUPS Y3, (AX)")
-		p("VMOVUPS Y4, 32(AX)")
-		p("ADDQ $32, SI")
-		p("ADDQ $32, R13")
-		p("ADDQ $64, AX")
-		p("DECQ CX")
-		p("JNZ dwInterleaveAddAsm_vec%d", v)
-		p("ADDQ R8, DI")
-		p("ADDQ R8, DX")
-		p("DECQ R10")
-		p("JNZ dwInterleaveAddAsm_row%d", v)
-		p("JMP dwInterleaveAddAsm_done")
+		fmt.Fprintf(&b, "// func %s(dx, t0, t1, x *float32, w, h int, relu bool)\nTEXT ·%s(SB), NOSPLIT, $0-49\n", name, name)
+		p("MOVQ dx+0(FP), DI")
+		p("MOVQ t0+8(FP), SI")
+		p("MOVQ t1+16(FP), R13")
+		p("MOVQ x+24(FP), DX")
+		p("MOVQ w+32(FP), R8")
+		p("MOVQ h+40(FP), R10")
+		p("MOVBLZX relu+48(FP), R11")
+		p("SHLQ $3, R8")
+		p("VXORPS Y12, Y12, Y12")
+		p("TESTQ R10, R10")
+		p("JZ %s_done", name)
+		p("MOVQ w+32(FP), R9")
+		p("SHRQ $4, R9")
+		p("JZ %s_done", name)
+		p("TESTQ R11, R11")
+		p("JNZ %s_row1", name)
+		for v := 0; v < 2; v++ {
+			relu := v == 1
+			label(fmt.Sprintf("%s_row%d", name, v))
+			p("MOVQ DI, AX")
+			p("MOVQ DX, BX")
+			p("MOVQ R9, CX")
+			label(fmt.Sprintf("%s_vec%d", name, v))
+			p("VMOVUPS (SI), Y0")
+			p("VMOVUPS (R13), Y7")
+			p("VUNPCKLPS Y7, Y0, Y1")
+			p("VUNPCKHPS Y7, Y0, Y2")
+			p("VPERM2F128 $0x20, Y2, Y1, Y3")
+			p("VPERM2F128 $0x31, Y2, Y1, Y4")
+			if relu {
+				p("VCMPPS $0x11, (BX), Y12, Y5")
+				p("VCMPPS $0x11, 32(BX), Y12, Y6")
+				p("VANDPS Y5, Y3, Y3")
+				p("VANDPS Y6, Y4, Y4")
+				p("ADDQ $64, BX")
+			}
+			if add {
+				p("VADDPS (AX), Y3, Y3")
+				p("VADDPS 32(AX), Y4, Y4")
+			}
+			p("VMOVUPS Y3, (AX)")
+			p("VMOVUPS Y4, 32(AX)")
+			p("ADDQ $32, SI")
+			p("ADDQ $32, R13")
+			p("ADDQ $64, AX")
+			p("DECQ CX")
+			p("JNZ %s_vec%d", name, v)
+			p("ADDQ R8, DI")
+			p("ADDQ R8, DX")
+			p("DECQ R10")
+			p("JNZ %s_row%d", name, v)
+			p("JMP %s_done", name)
+		}
+		label(name + "_done")
+		p("VZEROUPPER")
+		p("RET")
+		b.WriteString("\n")
 	}
-	label("dwInterleaveAddAsm_done")
-	p("VZEROUPPER")
-	p("RET")
-	b.WriteString("\n")
 
 	// prefetchAsm prefetches n bytes from p, one cache line at a time.
 	b.WriteString("// func prefetchAsm(p *float32, n int)\nTEXT ·prefetchAsm(SB), NOSPLIT, $0-16\n")

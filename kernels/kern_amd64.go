@@ -73,3 +73,6 @@ func pwScatterS2Asm(dx, gs, x *float32, w, h int, odd, relu bool)
 
 //go:noescape
 func dwInterleaveAddAsm(dx, t0, t1, x *float32, w, h int, relu bool)
+
+//go:noescape
+func dwInterleaveSetAsm(dx, t0, t1, x *float32, w, h int, relu bool)

@@ -14,11 +14,12 @@ func sumAsm(x []float32) float64                         { return sumGo(x) }
 func reluAsm(dst, x []float32)                           { reluGo(dst, x) }
 func reluBackAsm(dx, dy, x []float32)                    { reluBackGo(dx, dy, x) }
 
-func dwAsmOK(s DWConv) bool                               { return false }
-func dwBwdInAsmOK(s DWConv) bool                          { return false }
-func dwForwardAsm(y, x, w []float32, s DWConv)            { dwForwardGo(y, x, w, s) }
-func dwBackwardInputAsm(dx, dy, w, x []float32, s DWConv) { dwBackwardInputGo(dx, dy, w, x, s) }
-func dwBackwardWeightAsm(part, dy, x []float32, s DWConv) { dwBackwardWeightGo(part, dy, x, s) }
+func dwAsmOK(s DWConv) bool                                       { return false }
+func dwBwdInAsmOK(s DWConv) bool                                  { return false }
+func dwForwardAsm(y, x, w []float32, s DWConv)                    { dwForwardGo(y, x, w, s) }
+func dwBackwardInputAsm(dx, dy, w, x []float32, s DWConv)         { dwBackwardInputGo(dx, dy, w, x, s) }
+func dwBackwardInputSetAsm(dx, dy, w, x []float32, s DWConv) bool { return false }
+func dwBackwardWeightAsm(part, dy, x []float32, s DWConv)         { dwBackwardWeightGo(part, dy, x, s) }
 
 func bnApplyAsm(y, x []float32, m, a, b float32)              { bnApplyGo(y, x, m, a, b) }
 func bnStatsAsm(x []float32, k float32) (float64, float64)    { return bnStatsGo(x, k) }
