@@ -160,10 +160,22 @@ func (n *Supernet) MeasureLatency(reps int, progress func(done, total int)) (*Co
 // SetCostTable makes the table's metric the one the cost term and
 // ExpectedCost use. Every op shape of the supernet must be in the table.
 func (n *Supernet) SetCostTable(t *CostTable) error {
+	normal, reduce, err := n.edgeCosts(t)
+	if err != nil {
+		return err
+	}
+	n.costNormal, n.costReduce = normal, reduce
+	n.costMetric, n.costUnit = t.Metric, t.Unit
+	return nil
+}
+
+// edgeCosts sums the table's op costs per (edge, primitive) of the normal
+// and of the reduction cells.
+func (n *Supernet) edgeCosts(t *CostTable) (normal, reduce []float64, err error) {
 	m := t.lookup()
 	np := cells.NumPrimitives
-	normal := make([]float64, len(n.costNormal))
-	reduce := make([]float64, len(n.costReduce))
+	normal = make([]float64, cells.NumEdges(n.Steps)*np)
+	reduce = make([]float64, len(normal))
 	for _, cs := range n.cellShapes {
 		cost := normal
 		if cs.reduction {
@@ -174,16 +186,14 @@ func (n *Supernet) SetCostTable(t *CostTable) error {
 				sh := OpShape{Primitive: prim, C: cs.c, Size: es.size, Stride: es.stride}
 				v, ok := m[sh]
 				if !ok {
-					return fmt.Errorf("cost table (%s) has no entry for %s on %d channels, %d×%d input, stride %d",
+					return nil, nil, fmt.Errorf("cost table (%s) has no entry for %s on %d channels, %d×%d input, stride %d",
 						t.Metric, prim, sh.C, sh.Size, sh.Size, sh.Stride)
 				}
 				cost[e*np+k] += v
 			}
 		}
 	}
-	n.costNormal, n.costReduce = normal, reduce
-	n.costMetric, n.costUnit = t.Metric, t.Unit
-	return nil
+	return normal, reduce, nil
 }
 
 // CostTableFor returns the table of metric for the supernet: counted for
@@ -236,13 +246,21 @@ func WriteCostTable(path string, t *CostTable) error {
 // ExpectedCost is E[cost] of the relaxed network in the current metric
 // (mflops unless SetCostTable chose another): every edge's op costs
 // weighted by softmax(α), summed over all cells.
-func (n *Supernet) ExpectedCost() float64 {
+func (n *Supernet) ExpectedCost() float64 { return n.expected(n.costNormal, n.costReduce) }
+
+// ExpectedMFLOPs is E[cost] in multiply-adds (millions, per image), whatever
+// the metric of the cost term.
+func (n *Supernet) ExpectedMFLOPs() float64 { return n.expected(n.mflopsNormal, n.mflopsReduce) }
+
+// expected weights per-(edge, primitive) costs of the normal and reduction
+// cells by softmax(α) and sums them.
+func (n *Supernet) expected(normal, reduce []float64) float64 {
 	wn, wr := n.ArchWeights()
 	total := 0.0
 	np := cells.NumPrimitives
 	for e := range wn {
 		for k := 0; k < np; k++ {
-			total += float64(wn[e][k])*n.costNormal[e*np+k] + float64(wr[e][k])*n.costReduce[e*np+k]
+			total += float64(wn[e][k])*normal[e*np+k] + float64(wr[e][k])*reduce[e*np+k]
 		}
 	}
 	return total

@@ -29,9 +29,10 @@ type Supernet struct {
 	Buffers []*ag.Tensor // batch-norm running statistics
 	BNs     []*ag.BatchNorm
 
-	costNormal, costReduce []float64 // per (edge, primitive): cost per image, summed over cells
-	costMetric, costUnit   string    // what the costs measure (cost.go)
-	cellShapes             []cellShape
+	costNormal, costReduce     []float64 // per (edge, primitive): cost per image, summed over cells
+	costMetric, costUnit       string    // what the costs measure (cost.go)
+	mflopsNormal, mflopsReduce []float64 // the same in MFLOPs, whatever the cost metric
+	cellShapes                 []cellShape
 }
 
 // cellShape records what the cost tables need of a cell: its width and,
@@ -59,8 +60,6 @@ func NewSupernet(be ag.Backend, c, layers, steps, multiplier, stemMultiplier, cl
 	reductionPrev := false
 	edges := cells.NumEdges(steps)
 	np := cells.NumPrimitives
-	n.costNormal = make([]float64, edges*np)
-	n.costReduce = make([]float64, edges*np)
 	size := imageSize
 	for i := 0; i < layers; i++ {
 		reduction := i == layers/3 || i == 2*layers/3
@@ -94,6 +93,7 @@ func NewSupernet(be ag.Backend, c, layers, steps, multiplier, stemMultiplier, cl
 	if err != nil {
 		panic(err) // the supernet's own primitives: a bug if this fails
 	}
+	n.mflopsNormal, n.mflopsReduce = n.costNormal, n.costReduce
 
 	n.AlphaNormal = ag.NewParam(be, "alphas_normal", edges, np)
 	n.AlphaReduce = ag.NewParam(be, "alphas_reduce", edges, np)
@@ -160,24 +160,6 @@ func (n *Supernet) ArchWeights() (normal, reduce [][]float32) {
 func (n *Supernet) Genotype() cells.Genotype {
 	wn, wr := n.ArchWeights()
 	return cells.Discretize(wn, wr, n.Steps)
-}
-
-// ExpectedMFLOPs is the multiply-adds (millions, per image) of every
-// edge's ops weighted by softmax(α), summed over all cells, whatever the
-// metric of the cost term.
-func (n *Supernet) ExpectedMFLOPs() float64 {
-	if n.costMetric == CostMFLOPs {
-		return n.ExpectedCost()
-	}
-	m := *n
-	t, err := m.countCosts(CostMFLOPs)
-	if err != nil {
-		panic(err)
-	}
-	if err := m.SetCostTable(t); err != nil {
-		panic(err)
-	}
-	return m.ExpectedCost()
 }
 
 // AddCostGradient adds λ·∂E[cost]/∂α to the α gradients:
