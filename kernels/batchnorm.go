@@ -79,18 +79,24 @@ func bnTrainBody(ba *bnArgs, lo, hi int) {
 		is := 1 / math.Sqrt(v+float64(eps))
 		mean[c] = float32(mu)
 		invStd[c] = float32(is)
-		a, b := float32(is), float32(0)
-		if gamma != nil {
-			a = float32(float64(gamma[c]) * is)
-		}
-		if beta != nil {
-			b = beta[c]
-		}
-		if useAsm {
-			bnApplyAsm(y[c*M:(c+1)*M], xc, float32(mu), a, b)
-		} else {
-			bnApplyGo(y[c*M:(c+1)*M], xc, float32(mu), a, b)
-		}
+		bnApplyChannel(y[c*M:(c+1)*M], xc, float32(mu), is, gamma, beta, c)
+	}
+}
+
+// bnApplyChannel normalises channel c: y = (x-m)·invStd·γ[c] + β[c], γ and
+// β nil meaning 1 and 0.
+func bnApplyChannel(y, x []float32, m float32, invStd float64, gamma, beta []float32, c int) {
+	a, b := float32(invStd), float32(0)
+	if gamma != nil {
+		a = float32(float64(gamma[c]) * invStd)
+	}
+	if beta != nil {
+		b = beta[c]
+	}
+	if useAsm {
+		bnApplyAsm(y, x, m, a, b)
+	} else {
+		bnApplyGo(y, x, m, a, b)
 	}
 }
 
@@ -226,18 +232,7 @@ func bnInferBody(ba *bnArgs, lo, hi int) {
 	y, x, gamma, beta, runMean, runVar, M, eps := ba.y, ba.x, ba.gamma, ba.beta, ba.mean, ba.invStd, ba.M, ba.eps
 	for c := lo; c < hi; c++ {
 		is := 1 / math.Sqrt(float64(runVar[c])+float64(eps))
-		a, b := float32(is), float32(0)
-		if gamma != nil {
-			a = float32(float64(gamma[c]) * is)
-		}
-		if beta != nil {
-			b = beta[c]
-		}
-		if useAsm {
-			bnApplyAsm(y[c*M:(c+1)*M], x[c*M:(c+1)*M], runMean[c], a, b)
-		} else {
-			bnApplyGo(y[c*M:(c+1)*M], x[c*M:(c+1)*M], runMean[c], a, b)
-		}
+		bnApplyChannel(y[c*M:(c+1)*M], x[c*M:(c+1)*M], runMean[c], is, gamma, beta, c)
 	}
 }
 
