@@ -8,20 +8,8 @@ import (
 	"testing"
 
 	ag "github.com/darts-go/darts/autograd"
+	"github.com/darts-go/darts/internal/goldencmp"
 )
-
-// relErr is max|got−want| / max|want| (0 when both are zero).
-func relErr(got, want []float32) float64 {
-	var diff, scale float64
-	for i := range want {
-		diff = math.Max(diff, math.Abs(float64(got[i])-float64(want[i])))
-		scale = math.Max(scale, math.Abs(float64(want[i])))
-	}
-	if scale == 0 {
-		return diff
-	}
-	return diff / scale
-}
 
 // TestSearchCellMatchesPyTorch loads the search cells dumped by
 // bench/torch/golden.py (C = 8, batch 4, normal, reduction, and normal after
@@ -86,7 +74,7 @@ func TestSearchCellMatchesPyTorch(t *testing.T) {
 			y := cell.Forward(g, s0, s1, w, true)
 			g.Keep(y)
 			wantY, _, _ := f.Float32("y")
-			if e := relErr(y.NCHW(), wantY); e > tol {
+			if e := goldencmp.RelErr(y.NCHW(), wantY); e > tol {
 				t.Errorf("output: relative error %.2e", e)
 			} else {
 				worst = math.Max(worst, e)
@@ -102,7 +90,7 @@ func TestSearchCellMatchesPyTorch(t *testing.T) {
 					t.Errorf("%s: %v", key, err)
 					return
 				}
-				e := relErr(got, want)
+				e := goldencmp.RelErr(got, want)
 				worst = math.Max(worst, e)
 				if e > tol {
 					t.Errorf("%s: relative error %.2e", label, e)

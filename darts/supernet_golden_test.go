@@ -1,23 +1,11 @@
 package darts
 
 import (
-	"math"
 	"testing"
 
 	ag "github.com/darts-go/darts/autograd"
+	"github.com/darts-go/darts/internal/goldencmp"
 )
-
-func maxRelErr(got, want []float32) float64 {
-	var diff, scale float64
-	for i := range want {
-		diff = math.Max(diff, math.Abs(float64(got[i])-float64(want[i])))
-		scale = math.Max(scale, math.Abs(float64(want[i])))
-	}
-	if scale == 0 {
-		return diff
-	}
-	return diff / scale
-}
 
 // TestSupernetMatchesPyTorch checks the whole search network and both
 // architecture gradients against bench/torch/golden_supernet.py: logits and
@@ -68,7 +56,7 @@ func TestSupernetMatchesPyTorch(t *testing.T) {
 		return v
 	}
 	check := func(what string, got []float32, name string, tol float64) {
-		if e := maxRelErr(got, want(name)); e > tol {
+		if e := goldencmp.RelErr(got, want(name)); e > tol {
 			t.Errorf("%s: relative error %.2e > %.0e", what, e, tol)
 		} else {
 			t.Logf("%s: relative error %.2e", what, e)
@@ -90,7 +78,7 @@ func TestSupernetMatchesPyTorch(t *testing.T) {
 	g.Backward(g.CrossEntropy(net.Forward(g, xt, true), yt), net.Weights...)
 	worst, worstName := 0.0, ""
 	for _, w := range net.Weights {
-		if e := maxRelErr(w.Grad(), want("grad_w."+w.Name)); e > worst {
+		if e := goldencmp.RelErr(w.Grad(), want("grad_w."+w.Name)); e > worst {
 			worst, worstName = e, w.Name
 		}
 	}
