@@ -233,17 +233,24 @@ func avgInv(inv []float32, s Pool, include bool) {
 func AvgPool(y, x []float32, s Pool, countIncludePad bool) {
 	s = s.norm()
 	s.check("AvgPool", len(y), len(x))
+	avgPoolRun(poolArgs{y: y, x: x, s: s, include: countIncludePad}, avgPoolAsmJobs, avgPoolGoJobs)
+}
+
+// avgPoolRun runs an average-pool pass over the planes of a.s: on the
+// assembly jobs, with a table of 1/count per output, when the shape allows,
+// else on the Go ones.
+func avgPoolRun(a poolArgs, asmJobs, goJobs *jobs[poolArgs]) {
+	s := a.s
 	ohw := s.OutH() * s.OutW()
-	a := poolArgs{y: y, x: x, s: s, include: countIncludePad}
 	if poolAsmOK(s) {
 		ip := getScratch(ohw)
 		a.inv = *ip
-		avgInv(a.inv, s, countIncludePad)
-		avgPoolAsmJobs.do(s.C*s.N, poolGrain(ohw), a)
+		avgInv(a.inv, s, a.include)
+		asmJobs.do(s.C*s.N, poolGrain(ohw), a)
 		putScratch(ip)
 		return
 	}
-	avgPoolGoJobs.do(s.C*s.N, poolGrain(ohw), a)
+	goJobs.do(s.C*s.N, poolGrain(ohw), a)
 }
 
 // avgPoolGo is the reference: planes [lo, hi), window by window.
@@ -297,17 +304,7 @@ func avgPoolAsm(a *poolArgs, lo, hi int) {
 func AvgPoolBackward(dx, dy []float32, s Pool, countIncludePad bool) {
 	s = s.norm()
 	s.check("AvgPoolBackward", len(dy), len(dx))
-	ohw := s.OutH() * s.OutW()
-	a := poolArgs{y: dy, x: dx, s: s, include: countIncludePad}
-	if poolAsmOK(s) {
-		ip := getScratch(ohw)
-		a.inv = *ip
-		avgInv(a.inv, s, countIncludePad)
-		avgPoolBackAsmJobs.do(s.C*s.N, poolGrain(ohw), a)
-		putScratch(ip)
-		return
-	}
-	avgPoolBackGoJobs.do(s.C*s.N, poolGrain(ohw), a)
+	avgPoolRun(poolArgs{y: dy, x: dx, s: s, include: countIncludePad}, avgPoolBackAsmJobs, avgPoolBackGoJobs)
 }
 
 // avgPoolBackGo is the reference: dy planes [lo, hi) in a.y, dx in a.x.
