@@ -59,14 +59,10 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402,F401
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from darts_model import Network  # noqa: E402
+from darts_model import Network, fd_arch_grad, flat  # noqa: E402
 
 ARCH_LR, ARCH_BETAS, ARCH_WD = 3e-4, (0.5, 0.999), 1e-3
 LR, MOMENTUM, WD, GRAD_CLIP = 0.025, 0.9, 3e-4, 5.0
-
-
-def flat(ts):
-    return torch.cat([t.reshape(-1) for t in ts])
 
 
 class Searcher:
@@ -121,20 +117,7 @@ class Searcher:
         g = torch.autograd.grad(loss_v, clone.arch_parameters() + cparams)
         dalpha, vec = g[:2], g[2:]
         # finite-difference Hessian-vector product on the original model
-        alphas = model.arch_parameters()
-        with torch.no_grad():
-            R = 0.01 / flat(vec).norm()
-            for p, v in zip(params, vec):
-                p.add_(v, alpha=R.item())
-        gp = torch.autograd.grad(model.loss(xt, yt), alphas)
-        with torch.no_grad():
-            for p, v in zip(params, vec):
-                p.sub_(v, alpha=2 * R.item())
-        gn = torch.autograd.grad(model.loss(xt, yt), alphas)
-        with torch.no_grad():
-            for p, v in zip(params, vec):
-                p.add_(v, alpha=R.item())
-            return [da - eta * (a - b).div_(2 * R) for da, a, b in zip(dalpha, gp, gn)]
+        return fd_arch_grad(model, params, dalpha, vec, xt, yt, eta)
 
     # ---- weight step --------------------------------------------------------
     def weight_step(self, xt, yt):

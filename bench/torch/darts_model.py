@@ -392,6 +392,32 @@ class NetworkCIFAR(nn.Module):
         return self.classifier(out.view(out.size(0), -1)), logits_aux
 
 
+def flat(ts):
+    """The tensors of ts, flattened and concatenated."""
+    return torch.cat([t.reshape(-1) for t in ts])
+
+
+def fd_arch_grad(model, params, dalpha, vec, xt, yt, eta):
+    """The original architect's second-order gradient: dalpha (= dL_val/dalpha
+    at w') minus eta times the finite-difference Hessian-vector product
+    (g+ - g-)/2R with g+- = dL_train/dalpha at w +- R*vec, R = 0.01/|vec|.
+    The weights params of model are moved and restored in place."""
+    alphas = model.arch_parameters()
+    with torch.no_grad():
+        R = 0.01 / flat(vec).norm()
+        for p, v in zip(params, vec):
+            p.add_(v, alpha=R.item())
+    gp = torch.autograd.grad(model.loss(xt, yt), alphas)
+    with torch.no_grad():
+        for p, v in zip(params, vec):
+            p.sub_(v, alpha=2 * R.item())
+    gn = torch.autograd.grad(model.loss(xt, yt), alphas)
+    with torch.no_grad():
+        for p, v in zip(params, vec):
+            p.add_(v, alpha=R.item())
+        return [da - eta * (a - b).div_(2 * R) for da, a, b in zip(dalpha, gp, gn)]
+
+
 def count_params(model, skip_auxiliary=True):
     """Number of parameters (nn.Parameters), without the auxiliary head (like utils.count_parameters_in_MB)."""
     return sum(p.numel() for name, p in model.named_parameters()

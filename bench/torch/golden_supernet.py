@@ -26,15 +26,11 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from darts_model import Network  # noqa: E402
+from darts_model import Network, fd_arch_grad, flat  # noqa: E402
 import safetensors_io  # noqa: E402
 
 ETA = 0.1
 WD = 3e-4
-
-
-def flat(ts):
-    return torch.cat([t.reshape(-1) for t in ts])
 
 
 def unrolled_grads(model, xt, yt, xv, yv):
@@ -55,20 +51,7 @@ def unrolled_grads(model, xt, yt, xv, yv):
     cparams = list(clone.parameters())
     g = torch.autograd.grad(clone.loss(xv, yv), calphas + cparams)
     dalpha, vec = g[:2], g[2:]
-    alphas = model.arch_parameters()
-    with torch.no_grad():
-        R = 0.01 / flat(vec).norm()
-        for p, v in zip(params, vec):
-            p.add_(v, alpha=R.item())
-    gp = torch.autograd.grad(model.loss(xt, yt), alphas)
-    with torch.no_grad():
-        for p, v in zip(params, vec):
-            p.sub_(v, alpha=2 * R.item())
-    gn = torch.autograd.grad(model.loss(xt, yt), alphas)
-    with torch.no_grad():
-        for p, v in zip(params, vec):
-            p.add_(v, alpha=R.item())
-    return [da - ETA * (a - b).div_(2 * R) for da, a, b in zip(dalpha, gp, gn)]
+    return fd_arch_grad(model, params, dalpha, vec, xt, yt, ETA)
 
 
 def main():
