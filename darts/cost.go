@@ -196,17 +196,25 @@ func (n *Supernet) edgeCosts(t *CostTable) (normal, reduce []float64, err error)
 	return normal, reduce, nil
 }
 
-// CostTableFor returns the table of metric for the supernet: counted for
-// mflops and params; for latency, read from path when it is not empty, else
-// measured here (progress as in MeasureLatency).
+// CostTableFor returns the table of metric for the supernet: read from
+// path when it is not empty (it must hold that metric), else counted for
+// mflops and params, or measured here for latency (progress as in
+// MeasureLatency).
 func (n *Supernet) CostTableFor(metric, path string, progress func(done, total int)) (*CostTable, error) {
+	if path != "" {
+		t, err := ReadCostTable(path)
+		if err != nil {
+			return nil, fmt.Errorf("--cost-table: %w", err)
+		}
+		if t.Metric != metric {
+			return nil, fmt.Errorf("--cost-table %s holds %s costs, but --cost-metric is %s", path, t.Metric, metric)
+		}
+		return t, nil
+	}
 	switch metric {
 	case CostMFLOPs, CostParams:
 		return n.countCosts(metric)
 	case CostLatency:
-		if path != "" {
-			return ReadCostTable(path)
-		}
 		return n.MeasureLatency(101, progress)
 	}
 	return nil, fmt.Errorf("--cost-metric must be mflops, params or latency, got %q", metric)

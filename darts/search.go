@@ -279,28 +279,22 @@ func setupCost(cfg SearchConfig, net *Supernet, w io.Writer) error {
 			path = saved
 		}
 	}
-	var t *CostTable
-	var err error
-	switch {
-	case path != "":
-		if t, err = ReadCostTable(path); err != nil {
-			return fmt.Errorf("--cost-table: %w", err)
-		}
-		if t.Metric != metric {
-			return fmt.Errorf("--cost-table %s holds %s costs, but --cost-metric is %s", path, t.Metric, metric)
-		}
-	case metric == CostLatency:
-		p := data.NewProgress(w, len(net.OpShapes()), "measuring op latency")
-		t, err = net.MeasureLatency(101, func(done, total int) { p.Update(done, "") })
+	var progress func(done, total int)
+	var p *data.Progress
+	if path == "" && metric == CostLatency {
+		p = data.NewProgress(w, len(net.OpShapes()), "measuring op latency")
+		progress = func(done, total int) { p.Update(done, "") }
+	}
+	t, err := net.CostTableFor(metric, path, progress)
+	if p != nil {
 		if err != nil {
 			p.Abort()
-			return err
+		} else {
+			p.Done()
 		}
-		p.Done()
-	default:
-		if t, err = net.CostTableFor(metric, "", nil); err != nil {
-			return err
-		}
+	}
+	if err != nil {
+		return err
 	}
 	if err := net.SetCostTable(t); err != nil {
 		return fmt.Errorf("--cost-table %s: %w", path, err)
