@@ -158,15 +158,22 @@ func dwPlaneGo(y, x, w []float32, s DWConv, ho, wo int) {
 	}
 }
 
+// backInCheck normalises s and checks the arguments of an input-gradient
+// pass (x is read only through a fused ReLU).
+func (s DWConv) backInCheck(name string, dx, dy, w, x []float32) DWConv {
+	s = s.norm()
+	s.check(name, len(dy), len(dx), len(w))
+	if s.ReLUIn && len(x) < s.C*s.N*s.H*s.W {
+		panic("kernels: " + name + ": x too short")
+	}
+	return s
+}
+
 // DepthwiseConvBackwardInput accumulates dx += ∂y/∂x ᵀ dy. When s.ReLUIn the
 // contribution is masked by x > 0 (x is read only then; it may be nil
 // otherwise).
 func DepthwiseConvBackwardInput(dx, dy, w, x []float32, s DWConv) {
-	s = s.norm()
-	s.check("DepthwiseConvBackwardInput", len(dy), len(dx), len(w))
-	if s.ReLUIn && len(x) < s.C*s.N*s.H*s.W {
-		panic("kernels: DepthwiseConvBackwardInput: x too short")
-	}
+	s = s.backInCheck("DepthwiseConvBackwardInput", dx, dy, w, x)
 	if useAsm && dwAsmOK(s) && dwBwdInAsmOK(s) {
 		dwBackwardInputAsm(dx, dy, w, x, s)
 		return
@@ -180,11 +187,7 @@ func DepthwiseConvBackwardInput(dx, dy, w, x []float32, s DWConv) {
 // stride-2 passes of dilation 1) it saves clearing dx and reading it back;
 // elsewhere dx is cleared and the gradient added.
 func DepthwiseConvBackwardInputSet(dx, dy, w, x []float32, s DWConv) {
-	s = s.norm()
-	s.check("DepthwiseConvBackwardInputSet", len(dy), len(dx), len(w))
-	if s.ReLUIn && len(x) < s.C*s.N*s.H*s.W {
-		panic("kernels: DepthwiseConvBackwardInputSet: x too short")
-	}
+	s = s.backInCheck("DepthwiseConvBackwardInputSet", dx, dy, w, x)
 	if useAsm && dwAsmOK(s) && dwBwdInAsmOK(s) && dwBackwardInputSetAsm(dx, dy, w, x, s) {
 		return
 	}
