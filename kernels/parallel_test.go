@@ -100,3 +100,73 @@ func BenchmarkParallelForRoundTrip(b *testing.B) {
 		ParallelFor(2, 1, fn)
 	}
 }
+
+// TestConcurrentlySharesThreads checks that functions run by Concurrently
+// all run, that their ParallelFor calls split over Threads()/len(fns)
+// chunks, that kernels called from them give the same bits as the same
+// split called alone, and that the full split is back afterwards.
+func TestConcurrentlySharesThreads(t *testing.T) {
+	defer SetThreads(Threads())
+	for _, th := range []int{1, 2, 4, 5} {
+		SetThreads(th)
+		const fns = 2
+		chunks := make([]int32, fns)
+		// Two sgemms with a K split over the threads (the dot path): the
+		// partial sums, and so the bits, depend on the split.
+		const m, n, k = 8, 8, 65536
+		r := ktRand(uint64(th))
+		a, b := ktVec(r, m*k), ktVec(r, n*k)
+		got := [fns][]float32{make([]float32, m*n), make([]float32, m*n)}
+		run := func(i int) func() {
+			return func() {
+				ParallelFor(1000, 1, func(lo, hi int) { atomic.AddInt32(&chunks[i], 1) })
+				Sgemm(false, true, m, n, k, 1, a, k, b, k, 0, got[i], n)
+			}
+		}
+		Concurrently(run(0), run(1))
+		want := max(1, th/fns)
+		for i, c := range chunks {
+			if int(c) != want {
+				t.Fatalf("threads %d: function %d split into %d chunks, want %d", th, i, c, want)
+			}
+		}
+		SetThreads(want)
+		ref := make([]float32, m*n)
+		Sgemm(false, true, m, n, k, 1, a, k, b, k, 0, ref, n)
+		SetThreads(th)
+		for i := range got {
+			for j := range ref {
+				if got[i][j] != ref[j] {
+					t.Fatalf("threads %d: function %d C[%d] = %v, alone with %d threads %v", th, i, j, got[i][j], want, ref[j])
+				}
+			}
+		}
+		var calls atomic.Int32
+		ParallelFor(1000, 1, func(lo, hi int) { calls.Add(1) })
+		if int(calls.Load()) != th {
+			t.Fatalf("threads %d: after Concurrently a call split into %d chunks", th, calls.Load())
+		}
+	}
+}
+
+// TestConcurrentlyRejectsNesting checks that a nested call panics (the
+// thread share would otherwise be wrong) and leaves the state usable.
+func TestConcurrentlyRejectsNesting(t *testing.T) {
+	var panicked atomic.Bool
+	Concurrently(func() {
+		defer func() {
+			if recover() != nil {
+				panicked.Store(true)
+			}
+		}()
+		Concurrently(func() {}, func() {})
+	}, func() {})
+	if !panicked.Load() {
+		t.Fatal("nested Concurrently did not panic")
+	}
+	ran := 0
+	Concurrently(func() { ran++ }, func() {})
+	if ran != 1 {
+		t.Fatal("Concurrently unusable after a rejected nested call")
+	}
+}
