@@ -138,8 +138,15 @@ func (g *Graph) seal() {
 // input i, or of its output for i = -1.
 func (n *node) saves(i int) bool {
 	switch n.op {
-	case opConv, opDWConv, opPWConv, opLinear, opBatchNormInfer:
-		return i == 0 || i == 1 // x and the weight (γ)
+	case opConv, opDWConv, opPWConv, opLinear:
+		// The weight for the input gradient; x for the weight gradient,
+		// so only while the weight takes one (a weight that did not
+		// require a gradient when the forward pass ran cannot be asked for
+		// one), and for the mask of a fused input ReLU.
+		reluIn := n.op == opDWConv && n.dw.ReLUIn || n.op == opPWConv && n.pw.ReLUIn
+		return i == 1 || i == 0 && (n.ins[1].RequiresGrad || reluIn)
+	case opBatchNormInfer:
+		return i == 0 || i == 1 // x and γ
 	case opBatchNorm:
 		if n.flag { // from the output: x̂ = y
 			return i == -1

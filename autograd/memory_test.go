@@ -249,3 +249,53 @@ func TestBackwardPeak(t *testing.T) {
 		t.Errorf("peak %d floats, %d live at the end of the forward pass", peak, fwd)
 	}
 }
+
+// A convolution keeps its input only for its weight gradient (and the mask
+// of a fused input ReLU): when the weight did not require a gradient in the
+// forward pass, Drop releases the input at once, and the input gradient is
+// the same bits as with the weight taking one.
+func TestFrozenWeightReleasesConvInput(t *testing.T) {
+	rng := newRNG("frozen")
+	be := NewCPU()
+	x := actLeaf(rng, 2, 3, 5, 5)
+	dw := randLeaf(rng, 0.5, 3, 1, 3, 3)
+	pw := randLeaf(rng, 0.5, 4, 3, 1, 1)
+	pw2 := randLeaf(rng, 0.5, 4, 4, 1, 1)
+	fc := randLeaf(rng, 0.5, 2, 4*5*5)
+	r := make([]float32, 2*2)
+	for i := range r {
+		r[i] = float32(rng.NormFloat64())
+	}
+	run := func(frozen bool) []float32 {
+		for _, w := range []*Tensor{dw, pw, pw2, fc} {
+			w.RequiresGrad = !frozen
+		}
+		defer func() {
+			for _, w := range []*Tensor{dw, pw, pw2, fc} {
+				w.RequiresGrad = true
+			}
+		}()
+		x.ClearGrad()
+		g := NewGraph(be)
+		d := g.DepthwiseConv2D(x, dw, 1, 1, 1, true) // fused ReLU: keeps x either way
+		p := g.PointwiseConv(d, pw, 1, 0, false)
+		g.Drop(d)
+		if frozen != (d.Storage() == nil) {
+			t.Errorf("frozen %v: depthwise output released %v", frozen, d.Storage() == nil)
+		}
+		q := g.PointwiseConv(p, pw2, 1, 0, true) // fused ReLU: keeps p either way
+		g.Drop(p)
+		if p.Storage() == nil {
+			t.Errorf("frozen %v: released the input a fused ReLU's mask reads", frozen)
+		}
+		l := g.Linear(g.Reshape(q, 2, 4*5*5), fc, nil)
+		g.BackwardWith(l, r, x)
+		return append([]float32(nil), x.Grad()...)
+	}
+	want, got := run(false), run(true)
+	for i := range want {
+		if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
+			t.Fatalf("dx[%d] = %v with frozen weights, %v without", i, got[i], want[i])
+		}
+	}
+}

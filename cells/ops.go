@@ -200,9 +200,13 @@ func (d *dilConv) Forward(g *ag.Graph, x *ag.Tensor, training bool) *ag.Tensor {
 
 // convBN is a 1×1 convolution followed by a batch norm. The convolution's
 // output is dropped as soon as the batch norm has read it: a batch norm
-// without affine transform differentiates from its own output.
+// without affine transform differentiates from its own output. Its input
+// (a depthwise convolution's output, used nowhere else) is dropped too:
+// the 1×1 keeps it only for its weight gradient, so in a pass that takes
+// none it goes at once.
 func convBN(g *ag.Graph, x, w *ag.Tensor, bn *ag.BatchNorm, training bool) *ag.Tensor {
 	y := g.PointwiseConv(x, w, 1, 0, false)
+	g.Drop(x)
 	z := g.BatchNorm(y, bn, training)
 	g.Drop(y)
 	return z
