@@ -11,11 +11,13 @@ build:
 
 # The project's test command: formatting, vet (amd64 and arm64, asm and
 # noasm), the suite on the assembly path, the suite again with -tags noasm,
-# and the race detector on the concurrent packages.
+# and the race detector on the concurrent packages and the second-order
+# step's concurrent passes.
 test: fmt-check vet
 	$(GO) test -count=1 $(PKGS)
 	$(GO) test -count=1 -tags noasm $(PKGS)
 	$(GO) test -count=1 -race -short ./kernels/ ./autograd/
+	$(GO) test -count=1 -race -run 'HessianPasses' ./darts/
 
 vet:
 	$(GO) vet $(PKGS)
