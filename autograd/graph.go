@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/darts-go/darts/kernels"
@@ -45,7 +46,7 @@ type Graph struct {
 
 	owned []*Tensor // graph-owned tensors not yet recycled (kept ones included)
 	spare []*Tensor // recycled Tensor values
-	pool  map[int][]Storage
+	pool  *storagePool
 	host  []float32 // host scratch (masks)
 	sts   []Storage // scratch list of storages
 
@@ -65,7 +66,25 @@ var generation atomic.Uint64
 
 // NewGraph returns an empty graph on be, recording gradients.
 func NewGraph(be Backend) *Graph {
-	return &Graph{be: be, pool: make(map[int][]Storage)}
+	return &Graph{be: be, pool: &storagePool{free: make(map[int][]Storage)}}
+}
+
+// NewGraphSharing returns an empty graph on be that draws its storage from
+// the pool of other and returns it there, so that two graphs that run at
+// the same time (on two goroutines, each with its own backend value) hold
+// the storage of their joint peak rather than the sum of their own: a
+// graph whose pool already holds a larger pass's storage lends the rest
+// to the other. be must be able to use other's storage (any two CPU
+// values can). Memory statistics stay per graph.
+func NewGraphSharing(be Backend, other *Graph) *Graph {
+	return &Graph{be: be, pool: other.pool}
+}
+
+// A storagePool keeps released storage by length for reuse; graphs that
+// share one run on different goroutines, hence the lock.
+type storagePool struct {
+	mu   sync.Mutex
+	free map[int][]Storage
 }
 
 // Backend is the graph's backend.
@@ -189,12 +208,16 @@ func (g *Graph) get(n int) Storage {
 	if g.live > g.maxLive {
 		g.maxLive = g.live
 	}
-	if l := g.pool[n]; len(l) > 0 {
+	p := g.pool
+	p.mu.Lock()
+	if l := p.free[n]; len(l) > 0 {
 		s := l[len(l)-1]
 		l[len(l)-1] = nil
-		g.pool[n] = l[:len(l)-1]
+		p.free[n] = l[:len(l)-1]
+		p.mu.Unlock()
 		return s
 	}
+	p.mu.Unlock()
 	g.allocs++
 	g.held += int64(n)
 	return g.be.Alloc(n)
@@ -203,7 +226,10 @@ func (g *Graph) get(n int) Storage {
 func (g *Graph) put(s Storage) {
 	n := s.Len()
 	g.live -= int64(n)
-	g.pool[n] = append(g.pool[n], s)
+	p := g.pool
+	p.mu.Lock()
+	p.free[n] = append(p.free[n], s)
+	p.mu.Unlock()
 }
 
 // newT returns a graph-owned tensor of the given rank and dimensions with

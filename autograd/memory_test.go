@@ -299,3 +299,49 @@ func TestFrozenWeightReleasesConvInput(t *testing.T) {
 		}
 	}
 }
+
+// Graphs made with NewGraphSharing draw on one pool: a graph whose pass
+// follows another's allocates nothing, and two running at once on their
+// own goroutines and backends (under -race in make test) give the same
+// gradients as one alone.
+func TestGraphSharingPool(t *testing.T) {
+	rng := newRNG("sharing")
+	x := actLeaf(rng, 2, 4, 6, 6)
+	pw := randLeaf(rng, 0.5, 4, 4, 1, 1)
+	dw := randLeaf(rng, 0.5, 4, 1, 3, 3)
+	alpha := randLeaf(rng, 1, 1, 2)
+	pass := func(g *Graph, x, alpha *Tensor) []float32 {
+		bn := NewBatchNorm(g.Backend(), "bn", 4, false)
+		w := g.Softmax(alpha)
+		a := g.BatchNorm(g.PointwiseConv(g.DepthwiseConv2D(x, dw, 1, 1, 1, true), pw, 1, 0, false), bn, true)
+		y := g.WeightedSum(w, []int{0, 1}, []*Tensor{a, g.MaxPool(x, 3, 1, 1)})
+		r := make([]float32, y.Len())
+		for i := range r {
+			r[i] = float32(i%7) - 3
+		}
+		alpha.ClearGrad()
+		g.BackwardWith(y, r, alpha)
+		return append([]float32(nil), alpha.Grad()...)
+	}
+	a := NewGraph(NewCPU())
+	want := pass(a, x, alpha)
+	b := NewGraphSharing(NewCPU(), a)
+	if got := pass(b, x, alpha); got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("shared-pool graph: ∂/∂α %v, want %v", got, want)
+	}
+	if n := b.MemStats().Allocs; n != 0 {
+		t.Fatalf("a graph sharing a warm pool allocated %d storages", n)
+	}
+	x2, alpha2 := x.Clone(), alpha.Clone()
+	alpha2.RequiresGrad = true
+	var ga, gb []float32
+	done := make(chan bool)
+	go func() { gb = pass(b, x2, alpha2); done <- true }()
+	ga = pass(a, x, alpha)
+	<-done
+	for i := range want {
+		if ga[i] != want[i] || gb[i] != want[i] {
+			t.Fatalf("concurrent passes: ∂/∂α[%d] %v and %v, want %v", i, ga[i], gb[i], want[i])
+		}
+	}
+}

@@ -197,7 +197,7 @@ func (a *Architect) hessianPasses(x *ag.Tensor, y []int32, r float64, concurrent
 		be := ag.NewCPU()
 		a.twin = NewSupernet(be, net.C, net.Layers, net.Steps, net.Multiplier, net.StemW.Dim(0)/net.C,
 			net.Classes, net.InChannels, net.ImageSize, 0)
-		a.twinG = ag.NewGraph(be)
+		a.twinG = ag.NewGraphSharing(be, a.G) // borrows what the α-only pass leaves idle
 	}
 	tw := a.twin
 	for i, t := range net.Alphas() {
