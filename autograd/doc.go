@@ -63,9 +63,10 @@
 //
 //   - on Drop, during the forward pass, for values that no recorded
 //     backward step reads (the graph counts, per tensor, the recorded steps
-//     that read its values: a convolution reads its input, a batch norm
-//     without affine transform only its own output, a pooling or a
-//     concatenation nothing);
+//     that read its values: a convolution reads its input only for its
+//     weight gradient or a fused input ReLU's mask, so not when its weight
+//     had RequiresGrad off, a batch norm without affine transform only its
+//     own output, a pooling or a concatenation nothing);
 //   - during Backward, as soon as no remaining backward step needs it: at
 //     the start, the values no step reads; then the values of a tensor
 //     right after the last step reading them, and the output of op i
@@ -76,6 +77,10 @@
 //   - when Backward returns, for everything else (the tape is cleared too);
 //   - on Release, for tensors made with recording off and for tensors kept
 //     with Keep (which survive Backward, e.g. logits for the accuracy).
+//
+// Graphs made with NewGraphSharing share one pool (under a lock), so two
+// graphs running at once on two goroutines, each with its own CPU value,
+// hold storage for their joint peak rather than the sum of both.
 //
 // Gradients of graph-owned tensors are not zero-filled: the first
 // contribution overwrites a fresh gradient where the op can write rather

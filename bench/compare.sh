@@ -48,9 +48,10 @@ done
 # whenever B > Bα; ours runs the two finite-difference passes side by side,
 # one core each (Architect.hessianPasses), which is how it gets under that.
 # F, F+B and F+Bα are timed by --mode forward, weight and arch. The host
-# drifts by ±15% over minutes, so the ratio is also measured over RATIO_ROUNDS
-# (default 4) alternating runs of first and second order, and the median
-# of the per-round ratios printed.
+# drifts by ±15% over minutes, so the ratio is also measured by --mode
+# orders: each iteration a first-order search iteration then a second-order
+# one in the same process, the median of the per-iteration ratios over
+# ORDER_ITERS (default 15) iterations.
 small="--init-channels 8 --layers 5 --batch-size 32 --iters $iters"
 first=${ours_of["8 5 32 "]}
 second=${ours_of["8 5 32 --unrolled"]}
@@ -59,20 +60,16 @@ wgt=$(./bin/darts bench step $small --mode weight --json)
 arc=$(./bin/darts bench step $small --mode arch --json)
 tfirst=${torch_of["8 5 32 "]}
 tsecond=${torch_of["8 5 32 --unrolled"]}
-rounds=()
-for ((i = 0; i < ${RATIO_ROUNDS:-4}; i++)); do
-  rounds+=("$(./bin/darts bench step $small --json)" "$(./bin/darts bench step $small --unrolled --json)")
-done
-$py - "$first" "$second" "$fwd" "$wgt" "$arc" "$tfirst" "$tsecond" "${rounds[@]}" <<'PY'
-import json, statistics, sys
-ms = [json.loads(a)["median_ms"] for a in sys.argv[1:]]
-f, s, fw, wg, ar, tf, ts = ms[:7]
+orders=$(./bin/darts bench step $small --mode orders --iters "${ORDER_ITERS:-15}" --json)
+$py - "$first" "$second" "$fwd" "$wgt" "$arc" "$tfirst" "$tsecond" "$orders" <<'PY'
+import json, sys
+f, s, fw, wg, ar, tf, ts = (json.loads(a)["median_ms"] for a in sys.argv[1:8])
+o = json.loads(sys.argv[8])
 F, B, Ba = fw, wg - fw, ar - fw
 floor = (5 * F + 3 * B + 2 * Ba) / (2 * F + B + Ba)
 print("ours second order / first order at C=8 L=5 B=32: %.2f (%.0f / %.0f ms)" % (s / f, s, f))
-rs = [b / a for a, b in zip(ms[7::2], ms[8::2])]
-if rs:
-    print("  over %d alternating rounds: %s -> median %.2f" % (len(rs), " ".join("%.2f" % r for r in rs), statistics.median(rs)))
+print("  interleaved in one process (--mode orders), %d iterations: median %.2f (first %.0f ms, second %.0f ms; per iteration %s)" % (
+    len(o["order_ratios"]), o["order_ratio"], o["first_order_ms"], o["second_order_ms"], " ".join("%.2f" % r for r in o["order_ratios"])))
 print("  passes: F %.0f ms, B %.0f ms, Bα %.0f ms -> (5F+3B+2Bα)/(2F+B+Bα) = %.2f with the passes one after the other" % (F, B, Ba, floor))
 print("PyTorch second order / first order, same configuration: %.2f (%.0f / %.0f ms)" % (ts / tf, ts, tf))
 PY

@@ -17,7 +17,7 @@ import (
 type StepBenchConfig struct {
 	InitChannels, Layers, BatchSize, Iters, Warmup int
 	Unrolled                                       bool
-	Mode                                           string // search, forward, weight, arch
+	Mode                                           string // search, forward, weight, arch, orders
 	Seed                                           uint64
 	// OnTimed, when set, is called with true just before the timed
 	// iterations and with false just after them (a profiler hooks in here).
@@ -43,6 +43,14 @@ type StepBenchResult struct {
 	GraphHeldMB  float64   `json:"graph_held_mb"` // storage the graph's pool allocated (live or idle)
 	Params       int       `json:"params"`
 	TimesMS      []float64 `json:"times_ms"`
+	// Mode orders: each iteration is a first-order search iteration then a
+	// second-order one, timed apart, so that both see the same state of a
+	// host whose speed drifts by ±15% over minutes; the medians of each and
+	// of the per-iteration ratios second/first.
+	FirstOrderMS  float64   `json:"first_order_ms,omitempty"`
+	SecondOrderMS float64   `json:"second_order_ms,omitempty"`
+	OrderRatio    float64   `json:"order_ratio,omitempty"`
+	OrderRatios   []float64 `json:"order_ratios,omitempty"`
 }
 
 // forwardMACs estimates the multiply-adds of one supernet forward pass per
@@ -95,9 +103,9 @@ func peakRSSMB() float64 {
 // BenchStep times supernet iterations on random CIFAR-shaped data.
 func BenchStep(cfg StepBenchConfig, threads int) (StepBenchResult, error) {
 	switch cfg.Mode {
-	case "search", "forward", "weight", "arch":
+	case "search", "forward", "weight", "arch", "orders":
 	default:
-		return StepBenchResult{}, fmt.Errorf("--mode must be search, forward, weight or arch, got %q", cfg.Mode)
+		return StepBenchResult{}, fmt.Errorf("--mode must be search, forward, weight, arch or orders, got %q", cfg.Mode)
 	}
 	if cfg.Iters < 1 || cfg.BatchSize < 1 || cfg.InitChannels < 2 || cfg.Layers < 3 {
 		return StepBenchResult{}, fmt.Errorf("--iters, --batch-size must be ≥ 1, --init-channels ≥ 2, --layers ≥ 3")
@@ -130,6 +138,7 @@ func BenchStep(cfg StepBenchConfig, threads int) (StepBenchResult, error) {
 		ag.ClipGradNorm(net.Weights, 5)
 		sgd.Step()
 	}
+	var firstMS, secondMS float64 // the halves of an "orders" iteration
 	iter := func() {
 		switch cfg.Mode {
 		case "forward":
@@ -144,6 +153,15 @@ func BenchStep(cfg StepBenchConfig, threads int) (StepBenchResult, error) {
 		case "search":
 			arch.Step(xt, yt, xv, yv, 0.025, cfg.Unrolled)
 			weightStep()
+		case "orders":
+			t0 := time.Now()
+			arch.Step(xt, yt, xv, yv, 0.025, false)
+			weightStep()
+			t1 := time.Now()
+			arch.Step(xt, yt, xv, yv, 0.025, true)
+			weightStep()
+			firstMS = float64(t1.Sub(t0).Microseconds()) / 1000
+			secondMS = float64(time.Since(t1).Microseconds()) / 1000
 		}
 	}
 	warm := cfg.Warmup
@@ -154,6 +172,7 @@ func BenchStep(cfg StepBenchConfig, threads int) (StepBenchResult, error) {
 		iter()
 	}
 	times := make([]float64, cfg.Iters)
+	var firsts, seconds, ratios []float64
 	if cfg.OnTimed != nil {
 		cfg.OnTimed(true)
 	}
@@ -161,16 +180,17 @@ func BenchStep(cfg StepBenchConfig, threads int) (StepBenchResult, error) {
 		t0 := time.Now()
 		iter()
 		times[i] = float64(time.Since(t0).Microseconds()) / 1000
+		if cfg.Mode == "orders" {
+			firsts, seconds = append(firsts, firstMS), append(seconds, secondMS)
+			ratios = append(ratios, secondMS/firstMS)
+		}
 	}
 	if cfg.OnTimed != nil {
 		cfg.OnTimed(false)
 	}
 	sorted := append([]float64(nil), times...)
 	sort.Float64s(sorted)
-	med := sorted[len(sorted)/2]
-	if len(sorted)%2 == 0 {
-		med = (sorted[len(sorted)/2-1] + sorted[len(sorted)/2]) / 2
-	}
+	med := median(times)
 	// Work per iteration in forward-pass equivalents (a backward pass costs
 	// about two forward passes). A second-order architecture step runs four
 	// forward+backward passes: the virtual weight step, the validation pass
@@ -179,7 +199,7 @@ func BenchStep(cfg StepBenchConfig, threads int) (StepBenchResult, error) {
 	if cfg.Unrolled {
 		archPasses = 12
 	}
-	passes := map[string]float64{"forward": 1, "weight": 3, "arch": archPasses, "search": archPasses + 3}[cfg.Mode]
+	passes := map[string]float64{"forward": 1, "weight": 3, "arch": archPasses, "search": archPasses + 3, "orders": 3 + 3 + 12 + 3}[cfg.Mode]
 	fwd := 2 * net.forwardMACs() * float64(cfg.BatchSize) / 1e9
 	imgs := float64(cfg.BatchSize) // training-batch images per iteration, as bench/torch/bench_step.py
 	ms := g.MemStats()
@@ -189,5 +209,19 @@ func BenchStep(cfg StepBenchConfig, threads int) (StepBenchResult, error) {
 		ImagesPerS: imgs / (med / 1000), ForwardGFLOP: fwd, GFLOPS: fwd * passes / (med / 1000),
 		PeakRSSMB: peakRSSMB(), GraphPeakMB: float64(ms.PeakFloats) * 4 / (1 << 20),
 		GraphHeldMB: float64(ms.HeldFloats) * 4 / (1 << 20), Params: cells.CountParams(net.Weights), TimesMS: times,
+		FirstOrderMS: median(firsts), SecondOrderMS: median(seconds), OrderRatio: median(ratios), OrderRatios: ratios,
 	}, nil
+}
+
+// median of v (the mean of the middle two for an even count); 0 if empty.
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return s[len(s)/2]
 }

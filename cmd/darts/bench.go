@@ -26,7 +26,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&c.Iters, "iters", c.Iters, "timed iterations")
 	fs.IntVar(&c.Warmup, "warmup", c.Warmup, "untimed iterations first")
 	fs.BoolVar(&c.Unrolled, "unrolled", false, "second-order architecture step")
-	fs.StringVar(&c.Mode, "mode", c.Mode, "what one iteration is: search (architecture step then weight step), forward, weight, arch")
+	fs.StringVar(&c.Mode, "mode", c.Mode, "what one iteration is: search (architecture step then weight step), forward, weight, arch, or orders (a first-order search iteration then a second-order one, timed apart: prints the median ratio second/first; --unrolled is ignored)")
 	fs.IntVar(&threads, "threads", 0, "kernel threads (0 = number of physical cores)")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of text")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the timed iterations to this file (empty = none)")
@@ -60,12 +60,21 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	order := "first order"
-	if r.Unrolled {
+	if r.Mode == "orders" {
+		order = "first then second order"
+	} else if r.Unrolled {
 		order = "second order"
 	}
 	fmt.Fprintf(stdout, "supernet C=%d L=%d batch %d, mode %s (%s), %d threads, %d weight parameters\n",
 		r.C, r.Layers, r.Batch, r.Mode, order, r.Threads, r.Params)
 	fmt.Fprintf(stdout, "median %.1f ms/iter (min %.1f) over %d iterations, %.1f images/s\n", r.MedianMS, r.MinMS, r.Iters, r.ImagesPerS)
 	fmt.Fprintf(stdout, "forward pass %.2f GFLOP; achieved %.1f GFLOP/s; peak RSS %.0f MB\n", r.ForwardGFLOP, r.GFLOPS, r.PeakRSSMB)
+	if r.Mode == "orders" {
+		fmt.Fprintf(stdout, "first order %.1f ms, second order %.1f ms (medians); second/first per iteration: median %.2f of", r.FirstOrderMS, r.SecondOrderMS, r.OrderRatio)
+		for _, x := range r.OrderRatios {
+			fmt.Fprintf(stdout, " %.2f", x)
+		}
+		fmt.Fprintln(stdout)
+	}
 	return nil
 }
