@@ -1,9 +1,12 @@
 package darts
 
 import (
+	"bytes"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"testing"
 
 	ag "github.com/darts-go/darts/autograd"
@@ -24,15 +27,28 @@ func randomSearchBatch(be ag.Backend, rng *rand.Rand, n, size int) (*ag.Tensor, 
 	return x, y
 }
 
+// A second-order search runs, and with two kernel threads (its
+// finite-difference passes side by side on the twin network) two runs with
+// the same flags write the same bytes.
 func TestSearchSecondOrderRuns(t *testing.T) {
 	if testing.Short() {
-		t.Skip("short mode: skipping the second-order tiny search")
+		t.Skip("short mode: skipping the second-order tiny searches")
 	}
-	c := tinySearch(t.TempDir())
-	c.Epochs = 1
-	c.Unrolled = true
-	if err := Search(c, io.Discard); err != nil {
-		t.Fatal(err)
+	defer kernels.SetThreads(kernels.Threads())
+	kernels.SetThreads(2)
+	dir := t.TempDir()
+	var outs [2][2][]byte
+	for i := range outs {
+		c := tinySearch(filepath.Join(dir, fmt.Sprint(i)))
+		c.Epochs = 1
+		c.Unrolled = true
+		if err := Search(c, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		outs[i][0], outs[i][1] = readOutputs(t, c.Out)
+	}
+	if !bytes.Equal(outs[0][0], outs[1][0]) || !bytes.Equal(outs[0][1], outs[1][1]) {
+		t.Fatalf("two second-order runs wrote different genotype.json/alphas.json:\n%s\nvs\n%s", outs[0][1], outs[1][1])
 	}
 }
 
