@@ -354,10 +354,22 @@ func dbwdwp(K, D, R, kj0, nk int, relu bool) {
 	}
 	// body: block rows whose index i is outside [lo, hi) are not in the
 	// plane.
+	// maskReg holds the mask of tap column j for the vector being done:
+	// with one masked column it stays in Y14; with two, and a register to
+	// spare (Y12 when nacc+R+3 < 16), both stay loaded, else each masked
+	// load reloads Y14.
+	hoist2 := nacc+R+3 < 16
 	body := func(lo, hi, edge int) {
 		mk := masked(edge)
-		if len(mk) == 1 {
+		maskReg := map[int]string{}
+		switch {
+		case len(mk) == 1:
 			p("VMOVDQU %d(R12), Y14", 32*(kj0+mk[0]))
+			maskReg[mk[0]] = "Y14"
+		case len(mk) == 2 && hoist2:
+			p("VMOVDQU %d(R12), Y14", 32*(kj0+mk[0]))
+			p("VMOVDQU %d(R12), Y12", 32*(kj0+mk[1]))
+			maskReg[mk[0]], maskReg[mk[1]] = "Y14", "Y12"
 		}
 		p("MOVQ R11, BX")
 		for oh := 0; oh < R; oh++ {
@@ -380,10 +392,12 @@ func dbwdwp(K, D, R, kj0, nk int, relu bool) {
 				off := 4 * (kj*D - P)
 				src := fmt.Sprintf("%d(AX)", off)
 				if edgeMasked(edge, off) {
-					if len(mk) > 1 {
+					m, ok := maskReg[j]
+					if !ok {
+						m = "Y14"
 						p("VMOVDQU %d(R12), Y14", 32*kj)
 					}
-					p("VMASKMOVPS %s, Y14, Y15", src)
+					p("VMASKMOVPS %s, %s, Y15", src, m)
 				} else if relu || len(us) > 1 {
 					p("VMOVUPS %s, Y15", src)
 				} else {
