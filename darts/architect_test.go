@@ -73,11 +73,13 @@ func TestSearchOnRealCIFAR10(t *testing.T) {
 
 // TestHessianPassesConcurrentMatchSequential checks the second-order
 // step's two finite-difference passes run side by side on the twin network
-// against the same passes run one after the other on the real one: with
-// the same kernel split (one thread per pass) the α gradients agree bit for
-// bit, and the merged running statistics agree to rounding.
+// against the same passes run one after the other on the real one, both
+// with two kernel threads: the α gradients agree bit for bit (each pass
+// splits its kernels as it would alone), and the merged running statistics
+// agree to rounding.
 func TestHessianPassesConcurrentMatchSequential(t *testing.T) {
 	defer kernels.SetThreads(kernels.Threads())
+	kernels.SetThreads(2)
 	be := ag.NewCPU()
 	net := NewSupernet(be, 4, 3, 4, 4, 3, 10, 3, 8, 1)
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -98,12 +100,10 @@ func TestHessianPassesConcurrentMatchSequential(t *testing.T) {
 		arch.vec[i] = float32(rng.NormFloat64())
 	}
 	const r = 1e-3
-	kernels.SetThreads(1)
 	seqP, seqN := arch.hessianPasses(x, y, r, false)
 	seqBuf := flatten(nil, net.Buffers, false)
 	setWeights(net.Buffers, arch.savedBuf, nil, 0)
 
-	kernels.SetThreads(2)
 	conP, conN := arch.hessianPasses(x, y, r, true)
 	if arch.twin == nil {
 		t.Fatal("the concurrent passes did not use the twin network")

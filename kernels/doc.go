@@ -17,11 +17,10 @@
 // µs after each chunk before they block: kernels come back to back, so the
 // next call usually finds its worker awake (a blocked one costs a futex
 // wake-up and a scheduler pass each way; the C = 8 search step got ~30%
-// faster with polling). Concurrently runs independent work (the two
-// finite-difference passes of a second-order DARTS step) on goroutines of
-// its own, each ParallelFor then splitting over its share of the threads:
-// at C = 8 one pass scales only ~1.4× from one core to two, so two passes
-// side by side, one core each, finish ~30% sooner than one after the other.
+// faster with polling). Calls from several goroutines at once are fine:
+// the chunks that find every worker busy go to a pool of goroutines, and the
+// split stays what it would be alone (a second-order DARTS step runs its two
+// finite-difference passes this way, side by side).
 //
 // # Layout: channel-major (C, N, H, W)
 //

@@ -20,49 +20,6 @@ func SetThreads(n int) {
 // Threads reports how many goroutines kernels use.
 func Threads() int { return int(threads.Load()) }
 
-// teams is how many callers share the threads while Concurrently runs
-// (0 otherwise).
-var teams atomic.Int32
-
-// share is how many chunks one ParallelFor call splits its range into:
-// Threads(), or while Concurrently runs n functions, Threads()/n (at least
-// 1), so that they divide the cores between them instead of each asking for
-// all of them.
-func share() int {
-	t := Threads()
-	if k := int(teams.Load()); k > 1 {
-		t = max(1, t/k)
-	}
-	return t
-}
-
-// Concurrently runs the functions, each on its own goroutine, and returns
-// when all have returned. While they run, every ParallelFor call splits over
-// Threads()/len(fns) chunks (at least one), so two independent passes share
-// two cores one each. Small passes scale worse over the cores than two of
-// them side by side do (the streaming kernels saturate memory bandwidth
-// with one core's share of it, and each call pays a hand-off), so this is
-// the faster way to run independent work. The split still depends only on
-// the sizes, Threads() and len(fns), so results stay the same from run to
-// run. Calls of Concurrently must not overlap or nest; nothing else may
-// run kernels while it runs.
-func Concurrently(fns ...func()) {
-	if len(fns) == 1 {
-		fns[0]()
-		return
-	}
-	if !teams.CompareAndSwap(0, int32(len(fns))) {
-		panic("kernels: Concurrently called while another call is running")
-	}
-	defer teams.Store(0)
-	var wg sync.WaitGroup
-	for _, fn := range fns[1:] {
-		wg.Go(fn)
-	}
-	fns[0]()
-	wg.Wait()
-}
-
 type task struct {
 	fn     func(lo, hi int)
 	lo, hi int
@@ -208,9 +165,8 @@ func startPool() {
 }
 
 // ParallelFor splits [0, n) into at most Threads() contiguous chunks of at
-// least grain items (fewer under Concurrently) and calls fn on each, the
-// first chunk on the calling goroutine. The split depends only on n, grain
-// and Threads() (and the number of functions Concurrently runs), never on
+// least grain items and calls fn on each, the first chunk on the calling
+// goroutine. The split depends only on n, grain and Threads(), never on
 // scheduling, so a kernel that writes each output from one chunk gives the
 // same bits on every run.
 func ParallelFor(n, grain int, fn func(lo, hi int)) {
@@ -220,7 +176,7 @@ func ParallelFor(n, grain int, fn func(lo, hi int)) {
 	if grain < 1 {
 		grain = 1
 	}
-	parts := share()
+	parts := Threads()
 	if maxParts := (n + grain - 1) / grain; parts > maxParts {
 		parts = maxParts
 	}

@@ -489,7 +489,7 @@ func sgemmPacked(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 	bbuf := sgemmGetBuf(kc * ((nc + sgemmNR - 1) / sgemmNR * sgemmNR))
 	defer sgemmPutBuf(bbuf)
 	bp := bbuf.f
-	splitRows := m >= 2*sgemmMR*share() || m >= n
+	splitRows := m >= 2*sgemmMR*Threads() || m >= n
 	for j0 := 0; j0 < n; j0 += nc {
 		nb := min(nc, n-j0)
 		panels := (nb + sgemmNR - 1) / sgemmNR
@@ -565,7 +565,7 @@ const sgemmDotSmallMN = 256
 func sgemmDotSplit(m, n, k int) (k8, units, parts int) {
 	k8 = k &^ 7
 	units = k8 / 8
-	parts = min(share(), max(1, units*m*n/(sgemmMinChunk/8)))
+	parts = min(Threads(), max(1, units*m*n/(sgemmMinChunk/8)))
 	return k8, units, min(parts, max(1, units))
 }
 
