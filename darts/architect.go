@@ -185,8 +185,8 @@ func freeze(ws []*ag.Tensor) (restore func()) {
 // not depend on what else runs), so the gradients are the same bits as the
 // passes one after the other; the two share the cores, and since a pass at
 // C=8 scales only ~1.4× from one core to two, the pair takes ~430 ms there
-// against 550–850 ms in sequence. Afterwards the real network's running statistics
-// are what the two passes run one after the other would have left:
+// against 550–850 ms in sequence. Afterwards the real network's running
+// statistics are what the two passes run one after the other would have left:
 // running = (1−m)·(running⁺ − running₀) + running⁻, where running⁺ and
 // running⁻ are each pass's update of the statistics running₀ (a.savedBuf)
 // both started from.
