@@ -38,6 +38,35 @@ func label(s string) { fmt.Fprintf(&b, "%s:\n", s) }
 
 type user struct{ oh, ki int }
 
+// tapFMA emits one input vector's contribution to the accumulators: the
+// load of the vector at src (masked through the register mask when mask is
+// not empty, rectified against Y13 when relu) and, for each use x, an FMA
+// of it with mul(x) into acc(x). The vector goes through Y15 unless one
+// use of a plain load can read it as the FMA's memory operand.
+func tapFMA(src, mask string, relu bool, us []user, mul, acc func(user) string) {
+	reg := "Y15"
+	switch {
+	case mask != "":
+		p("VMASKMOVPS %s, %s, Y15", src, mask)
+	case relu || len(us) > 1:
+		p("VMOVUPS %s, Y15", src)
+	default:
+		reg = src
+	}
+	if relu {
+		p("VMAXPS Y13, Y15, Y15")
+	}
+	for _, x := range us {
+		p("VFMADD231PS %s, %s, %s", reg, mul(x), acc(x))
+	}
+}
+
+// wTap and outAcc name the operands of tapFMA in the kernels that keep dR
+// output rows in Y0…Y(dR-1) and tap row ki's broadcast weight in Y(dR+ki)
+// (dfwd, dint, drect).
+func wTap(x user) string   { return fmt.Sprintf("Y%d", dR+x.ki) }
+func outAcc(x user) string { return fmt.Sprintf("Y%d", x.oh) }
+
 // users lists, for each input row offset i of a block, the (output row, tap
 // row) pairs it feeds.
 func users(K, D, S, R int) [][]user {
@@ -181,22 +210,13 @@ func dbwdw(K, D, R int, relu bool) {
 			p("MOVQ %d(SI), AX", 8*i)
 			for kj := 0; kj < K; kj++ {
 				off := 4 * (kj*D - P)
-				src := fmt.Sprintf("%d(R8)(AX*1)", off)
+				mask := ""
 				if edge && off != 0 {
 					p("VMOVDQU %d(R12), Y14", 32*kj)
-					p("VMASKMOVPS %s, Y14, Y15", src)
-				} else if relu || len(us) > 1 {
-					p("VMOVUPS %s, Y15", src)
-				} else {
-					p("VFMADD231PS %s, %s, %s", src, dyr(us[0].oh), acc(us[0].ki, kj))
-					continue
+					mask = "Y14"
 				}
-				if relu {
-					p("VMAXPS Y13, Y15, Y15")
-				}
-				for _, x := range us {
-					p("VFMADD231PS Y15, %s, %s", dyr(x.oh), acc(x.ki, kj))
-				}
+				tapFMA(fmt.Sprintf("%d(R8)(AX*1)", off), mask, relu, us,
+					func(x user) string { return dyr(x.oh) }, func(x user) string { return acc(x.ki, kj) })
 			}
 		}
 		p("ADDQ $32, R8")
@@ -390,26 +410,17 @@ func dbwdwp(K, D, R, kj0, nk int, relu bool) {
 			for j := 0; j < nk; j++ {
 				kj := kj0 + j
 				off := 4 * (kj*D - P)
-				src := fmt.Sprintf("%d(AX)", off)
+				mask := ""
 				if edgeMasked(edge, off) {
 					m, ok := maskReg[j]
 					if !ok {
 						m = "Y14"
 						p("VMOVDQU %d(R12), Y14", 32*kj)
 					}
-					p("VMASKMOVPS %s, %s, Y15", src, m)
-				} else if relu || len(us) > 1 {
-					p("VMOVUPS %s, Y15", src)
-				} else {
-					p("VFMADD231PS %s, %s, %s", src, dyr(us[0].oh), acc(us[0].ki, j))
-					continue
+					mask = m
 				}
-				if relu {
-					p("VMAXPS Y13, Y15, Y15")
-				}
-				for _, x := range us {
-					p("VFMADD231PS Y15, %s, %s", dyr(x.oh), acc(x.ki, j))
-				}
+				tapFMA(fmt.Sprintf("%d(AX)", off), mask, relu, us,
+					func(x user) string { return dyr(x.oh) }, func(x user) string { return acc(x.ki, j) })
 			}
 		}
 		p("ADDQ $32, R8")
@@ -530,15 +541,8 @@ func bwdw2(K, D, S, R, kj0, nk int) {
 	p("MOVQ AX, DX")
 	for i, us := range u {
 		for j := 0; j < nk; j++ {
-			src := fmt.Sprintf("(DX)(%s*1)", coffReg[j])
-			if len(us) == 1 {
-				p("VFMADD231PS %s, %s, %s", src, dyr(us[0].oh), acc(us[0].ki, j))
-				continue
-			}
-			p("VMOVUPS %s, Y15", src)
-			for _, x := range us {
-				p("VFMADD231PS Y15, %s, %s", dyr(x.oh), acc(x.ki, j))
-			}
+			tapFMA(fmt.Sprintf("(DX)(%s*1)", coffReg[j]), "", false, us,
+				func(x user) string { return dyr(x.oh) }, func(x user) string { return acc(x.ki, j) })
 		}
 		if i < len(u)-1 {
 			p("ADDQ R9, DX")
@@ -622,31 +626,17 @@ func dfwd(K, D, mode int, relu bool) {
 				p("VBROADCASTSS %d(DX), %s", 4*(ki*K+kj), wr(ki))
 			}
 			off := 4 * (kj*D - P)
-			masked := edge && off != 0
-			if masked {
+			mask := ""
+			if edge && off != 0 {
 				p("VMOVDQU %d(R12), Y14", 32*kj)
+				mask = "Y14"
 			}
 			for i, us := range u {
 				if len(us) == 0 {
 					continue
 				}
 				p("MOVQ %d(SI), AX", 8*i)
-				src := fmt.Sprintf("%d(R8)(AX*1)", off)
-				reg := src
-				switch {
-				case masked:
-					p("VMASKMOVPS %s, Y14, Y15", src)
-					reg = "Y15"
-				case relu || len(us) > 1:
-					p("VMOVUPS %s, Y15", src)
-					reg = "Y15"
-				}
-				if relu {
-					p("VMAXPS Y13, Y15, Y15")
-				}
-				for _, x := range us {
-					p("VFMADD231PS %s, %s, %s", reg, wr(x.ki), acc(x.oh))
-				}
+				tapFMA(fmt.Sprintf("%d(R8)(AX*1)", off), mask, relu, us, wTap, outAcc)
 			}
 		}
 		if mode == 2 {
@@ -761,9 +751,10 @@ func dint(K, D, mode int, relu bool) {
 				p("VBROADCASTSS %d(DX), %s", 4*(ki*K+kj), wr(ki))
 			}
 			off := 4 * (kj*D - P)
-			masked := edgeMasked(edge, off)
-			if masked {
+			mask := ""
+			if edgeMasked(edge, off) {
 				p("VMOVDQU %d(R12), Y14", 32*kj)
+				mask = "Y14"
 			}
 			p("MOVQ R8, AX")
 			at := first // the row AX points at
@@ -774,22 +765,7 @@ func dint(K, D, mode int, relu bool) {
 				for ; at < i; at++ {
 					p("ADDQ R9, AX")
 				}
-				src := fmt.Sprintf("%d(AX)", off)
-				reg := src
-				switch {
-				case masked:
-					p("VMASKMOVPS %s, Y14, Y15", src)
-					reg = "Y15"
-				case relu || len(us) > 1:
-					p("VMOVUPS %s, Y15", src)
-					reg = "Y15"
-				}
-				if relu {
-					p("VMAXPS Y13, Y15, Y15")
-				}
-				for _, x := range us {
-					p("VFMADD231PS %s, %s, %s", reg, wr(x.ki), acc(x.oh))
-				}
+				tapFMA(fmt.Sprintf("%d(AX)", off), mask, relu, us, wTap, outAcc)
 			}
 		}
 		if mode == 2 {
@@ -886,27 +862,17 @@ func drect(Kr, Kc int) {
 			}
 			p("MOVQ %d(R11), BX", 8*kj)
 			p("ADDQ R8, BX")
+			mask := ""
 			if edge {
 				p("VMOVDQU %d(R12), Y14", 32*kj)
+				mask = "Y14"
 			}
 			for i, us := range u {
 				if len(us) == 0 {
 					continue
 				}
 				p("MOVQ %d(SI), AX", 8*i)
-				src := "(BX)(AX*1)"
-				reg := src
-				switch {
-				case edge:
-					p("VMASKMOVPS %s, Y14, Y15", src)
-					reg = "Y15"
-				case len(us) > 1:
-					p("VMOVUPS %s, Y15", src)
-					reg = "Y15"
-				}
-				for _, x := range us {
-					p("VFMADD231PS %s, %s, %s", reg, wr(x.ki), acc(x.oh))
-				}
+				tapFMA("(BX)(AX*1)", mask, false, us, wTap, outAcc)
 			}
 		}
 		for oh := 0; oh < dR; oh++ {
