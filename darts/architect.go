@@ -100,7 +100,6 @@ func (a *Architect) unrolledGrad(xTrain *ag.Tensor, yTrain []int32, xVal *ag.Ten
 	a.saved = flatten(a.saved, ws, false)
 	ag.ZeroGradOf(ws)
 	a.G.Backward(a.loss(xTrain, yTrain), ws...)
-	off := 0
 	for _, t := range ws {
 		d, gr := t.Data(), t.Grad()
 		var buf []float32
@@ -114,7 +113,6 @@ func (a *Architect) unrolledGrad(xTrain *ag.Tensor, yTrain []int32, xVal *ag.Ten
 			}
 			d[i] -= float32(eta) * step
 		}
-		off += len(d)
 	}
 
 	// L_val at w' (a separate model in the original: keep the running
@@ -136,7 +134,7 @@ func (a *Architect) unrolledGrad(xTrain *ag.Tensor, yTrain []int32, xVal *ag.Ten
 	ag.ZeroGradOf(ws)
 
 	// ∇α = ∇α L_val(w') − η·(g⁺ − g⁻)/(2r).
-	off = 0
+	off := 0
 	for _, t := range alphas {
 		gr := t.EnsureGrad()
 		for i := range gr {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -188,8 +189,6 @@ func BenchStep(cfg StepBenchConfig, threads int) (StepBenchResult, error) {
 	if cfg.OnTimed != nil {
 		cfg.OnTimed(false)
 	}
-	sorted := append([]float64(nil), times...)
-	sort.Float64s(sorted)
 	med := median(times)
 	// Work per iteration in forward-pass equivalents (a backward pass costs
 	// about two forward passes). A second-order architecture step runs four
@@ -205,7 +204,7 @@ func BenchStep(cfg StepBenchConfig, threads int) (StepBenchResult, error) {
 	ms := g.MemStats()
 	return StepBenchResult{
 		Mode: cfg.Mode, Unrolled: cfg.Unrolled, C: cfg.InitChannels, Layers: cfg.Layers, Batch: cfg.BatchSize,
-		Iters: cfg.Iters, Threads: threads, MedianMS: med, MinMS: sorted[0],
+		Iters: cfg.Iters, Threads: threads, MedianMS: med, MinMS: slices.Min(times),
 		ImagesPerS: imgs / (med / 1000), ForwardGFLOP: fwd, GFLOPS: fwd * passes / (med / 1000),
 		PeakRSSMB: peakRSSMB(), GraphPeakMB: float64(ms.PeakFloats) * 4 / (1 << 20),
 		GraphHeldMB: float64(ms.HeldFloats) * 4 / (1 << 20), Params: cells.CountParams(net.Weights), TimesMS: times,
