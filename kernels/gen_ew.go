@@ -762,19 +762,7 @@ func main() {
 			p("VUNPCKLPS Y12, Y0, Y1")
 			p("VUNPCKHPS Y12, Y0, Y2")
 		}
-		p("VPERM2F128 $0x20, Y2, Y1, Y3")
-		p("VPERM2F128 $0x31, Y2, Y1, Y4")
-		if relu {
-			p("VCMPPS $0x11, (BX), Y12, Y5")
-			p("VCMPPS $0x11, 32(BX), Y12, Y6")
-			p("VANDPS Y5, Y3, Y3")
-			p("VANDPS Y6, Y4, Y4")
-			p("ADDQ $64, BX")
-		}
-		p("VADDPS (AX), Y3, Y3")
-		p("VADDPS 32(AX), Y4, Y4")
-		p("VMOVUPS Y3, (AX)")
-		p("VMOVUPS Y4, 32(AX)")
+		interleaveStore(relu, true)
 		p("ADDQ $32, SI")
 		p("ADDQ $64, AX")
 		p("DECQ CX")
@@ -830,21 +818,7 @@ func main() {
 			p("VMOVUPS (R13), Y7")
 			p("VUNPCKLPS Y7, Y0, Y1")
 			p("VUNPCKHPS Y7, Y0, Y2")
-			p("VPERM2F128 $0x20, Y2, Y1, Y3")
-			p("VPERM2F128 $0x31, Y2, Y1, Y4")
-			if relu {
-				p("VCMPPS $0x11, (BX), Y12, Y5")
-				p("VCMPPS $0x11, 32(BX), Y12, Y6")
-				p("VANDPS Y5, Y3, Y3")
-				p("VANDPS Y6, Y4, Y4")
-				p("ADDQ $64, BX")
-			}
-			if add {
-				p("VADDPS (AX), Y3, Y3")
-				p("VADDPS 32(AX), Y4, Y4")
-			}
-			p("VMOVUPS Y3, (AX)")
-			p("VMOVUPS Y4, 32(AX)")
+			interleaveStore(relu, add)
 			p("ADDQ $32, SI")
 			p("ADDQ $32, R13")
 			p("ADDQ $64, AX")
@@ -898,4 +872,27 @@ func main() {
 	if err := os.WriteFile("ew_amd64.s", b.Bytes(), 0o644); err != nil {
 		panic(err)
 	}
+}
+
+// interleaveStore emits the end of a column-interleaving step: the unpacked
+// halves in Y1 (low lanes) and Y2 (high lanes) become the 16 consecutive
+// floats Y3, Y4; when relu they are zeroed where the 16 floats at BX (the
+// layer input) are not positive, and BX moves on; when add they are added
+// to the 16 floats at AX; then they are stored at AX.
+func interleaveStore(relu, add bool) {
+	p("VPERM2F128 $0x20, Y2, Y1, Y3")
+	p("VPERM2F128 $0x31, Y2, Y1, Y4")
+	if relu {
+		p("VCMPPS $0x11, (BX), Y12, Y5")
+		p("VCMPPS $0x11, 32(BX), Y12, Y6")
+		p("VANDPS Y5, Y3, Y3")
+		p("VANDPS Y6, Y4, Y4")
+		p("ADDQ $64, BX")
+	}
+	if add {
+		p("VADDPS (AX), Y3, Y3")
+		p("VADDPS 32(AX), Y4, Y4")
+	}
+	p("VMOVUPS Y3, (AX)")
+	p("VMOVUPS Y4, 32(AX)")
 }
