@@ -223,15 +223,8 @@ func dot(r, c int) {
 	}
 	p("\tXORQ DX, DX")
 	step := func(off int) {
-		for i := 0; i < r; i++ {
-			p("\tVMOVUPS %d(%s)(DX*1), Y%d", off, aRegs[i], 12+i)
-		}
-		for j := 0; j < c; j++ {
-			p("\tVMOVUPS %d(%s)(DX*1), Y15", off, bRegs[j])
-			for i := 0; i < r; i++ {
-				p("\tVFMADD231PS Y15, Y%d, Y%d", 12+i, i*c+j)
-			}
-		}
+		at := func(base string) string { return fmt.Sprintf("%d(%s)(DX*1)", off, base) }
+		dotStep(r, c, func(i int) string { return at(aRegs[i]) }, func(j int) string { return at(bRegs[j]) }, nil)
 	}
 	p("\tLEAQ -32(CX), SI") // last offset at which two steps fit
 	p("%s_loop2:", name)
@@ -454,20 +447,17 @@ func dotRun(r, c int, pack bool) {
 		p("\tVXORPS Y%d, Y%d, Y%d", i, i, i)
 	}
 	step := func(off int) {
-		for i := 0; i < r; i++ {
-			p("\tVMOVUPS %d%s, Y%d", off, aAddr[i], 12+i)
-		}
-		for j := 0; j < c; j++ {
-			p("\tVMOVUPS %d%s, Y15", off, bAddr[j])
-			for i := 0; i < r; i++ {
-				p("\tVFMADD231PS Y15, Y%d, Y%d", 12+i, i*c+j)
-			}
-			if pack && j == 0 {
-				for i := 0; i < r; i++ {
-					p("\tVMOVUPS Y%d, %d%s", 12+i, off, dAddr[i])
+		var afterB func(j int)
+		if pack {
+			afterB = func(j int) {
+				if j == 0 {
+					for i := 0; i < r; i++ {
+						p("\tVMOVUPS Y%d, %d%s", 12+i, off, dAddr[i])
+					}
 				}
 			}
 		}
+		dotStep(r, c, func(i int) string { return fmt.Sprintf("%d%s", off, aAddr[i]) }, func(j int) string { return fmt.Sprintf("%d%s", off, bAddr[j]) }, afterB)
 	}
 	p("\tMOVQ k+8(FP), CX")
 	p("\tSHRQ $4, CX") // iterations of two 8-float steps
@@ -563,4 +553,22 @@ func dotRun(r, c int, pack bool) {
 	p("\tJNZ %s", L("tile"))
 	p("\tVZEROUPPER")
 	p("\tRET")
+}
+
+// dotStep emits one 8-float step of an r×c dot tile: the r A vectors (at
+// a(i)) into Y12.., then for each column j the B vector (at b(j)) into Y15
+// and its r FMAs into Y(i·c+j), followed by afterB(j) when afterB is set.
+func dotStep(r, c int, a, b func(int) string, afterB func(j int)) {
+	for i := 0; i < r; i++ {
+		p("\tVMOVUPS %s, Y%d", a(i), 12+i)
+	}
+	for j := 0; j < c; j++ {
+		p("\tVMOVUPS %s, Y15", b(j))
+		for i := 0; i < r; i++ {
+			p("\tVFMADD231PS Y15, Y%d, Y%d", 12+i, i*c+j)
+		}
+		if afterB != nil {
+			afterB(j)
+		}
+	}
 }
