@@ -61,11 +61,27 @@ func tapFMA(src, mask string, relu bool, us []user, mul, acc func(user) string) 
 	}
 }
 
-// wTap and outAcc name the operands of tapFMA in the kernels that keep dR
-// output rows in Y0…Y(dR-1) and tap row ki's broadcast weight in Y(dR+ki)
-// (dfwd, dint, drect).
-func wTap(x user) string   { return fmt.Sprintf("Y%d", dR+x.ki) }
-func outAcc(x user) string { return fmt.Sprintf("Y%d", x.oh) }
+// The kernels that correlate dR output rows at once (dfwd, dint, drect)
+// keep output row oh in Y(oh) and tap row ki's broadcast weight in
+// Y(dR+ki); wTap and outAcc name those for tapFMA.
+func accReg(oh int) string { return fmt.Sprintf("Y%d", oh) }
+func wReg(ki int) string   { return fmt.Sprintf("Y%d", dR+ki) }
+func wTap(x user) string   { return wReg(x.ki) }
+func outAcc(x user) string { return accReg(x.oh) }
+
+// startColumn emits what dfwd, dint and drect do before tap column kj of
+// a rows×cols filter (row-major at DX): the accumulators cleared for the
+// first column, then the column's weights broadcast.
+func startColumn(kj, rows, cols int) {
+	if kj == 0 {
+		for oh := 0; oh < dR; oh++ {
+			p("VXORPS %s, %s, %s", accReg(oh), accReg(oh), accReg(oh))
+		}
+	}
+	for ki := 0; ki < rows; ki++ {
+		p("VBROADCASTSS %d(DX), %s", 4*(ki*cols+kj), wReg(ki))
+	}
+}
 
 // users lists, for each input row offset i of a block, the (output row, tap
 // row) pairs it feeds.
@@ -111,16 +127,7 @@ func fwd(K, D, S, R, mode int) {
 			p("VBROADCASTSS %d(DX), %s", 4*(ki*K+kj), wr(ki))
 		}
 		for i, us := range u {
-			switch len(us) {
-			case 0:
-			case 1:
-				p("VFMADD231PS (AX), %s, %s", wr(us[0].ki), acc(us[0].oh))
-			default:
-				p("VMOVUPS (AX), Y15")
-				for _, x := range us {
-					p("VFMADD231PS Y15, %s, %s", wr(x.ki), acc(x.oh))
-				}
-			}
+			tapFMA("(AX)", "", false, us, func(x user) string { return wr(x.ki) }, func(x user) string { return acc(x.oh) })
 			if i < len(u)-1 {
 				p("ADDQ R9, AX")
 			}
@@ -614,17 +621,10 @@ func dfwd(K, D, mode int, relu bool) {
 	if relu {
 		p("VXORPS Y13, Y13, Y13")
 	}
-	acc := func(oh int) string { return fmt.Sprintf("Y%d", oh) }
-	wr := func(ki int) string { return fmt.Sprintf("Y%d", dR+ki) }
 	u := users(K, D, 1, dR)
 	body := func(edge bool) {
-		for oh := 0; oh < dR; oh++ {
-			p("VXORPS %s, %s, %s", acc(oh), acc(oh), acc(oh))
-		}
 		for kj := 0; kj < K; kj++ {
-			for ki := 0; ki < K; ki++ {
-				p("VBROADCASTSS %d(DX), %s", 4*(ki*K+kj), wr(ki))
-			}
+			startColumn(kj, K, K)
 			off := 4 * (kj*D - P)
 			mask := ""
 			if edge && off != 0 {
@@ -646,14 +646,14 @@ func dfwd(K, D, mode int, relu bool) {
 			p("MOVQ %d(DI), AX", 8*oh)
 			switch mode {
 			case 1:
-				p("VADDPS (R13)(AX*1), %s, %s", acc(oh), acc(oh))
+				p("VADDPS (R13)(AX*1), %s, %s", accReg(oh), accReg(oh))
 			case 2:
 				p("MOVQ %d(R11), BX", 8*oh)
 				p("VCMPPS $0x11, (CX)(BX*1), Y15, Y14")
-				p("VANDPS Y14, %s, %s", acc(oh), acc(oh))
-				p("VADDPS (R13)(AX*1), %s, %s", acc(oh), acc(oh))
+				p("VANDPS Y14, %s, %s", accReg(oh), accReg(oh))
+				p("VADDPS (R13)(AX*1), %s, %s", accReg(oh), accReg(oh))
 			}
-			p("VMOVUPS %s, (R13)(AX*1)", acc(oh))
+			p("VMOVUPS %s, (R13)(AX*1)", accReg(oh))
 		}
 		p("ADDQ $32, R8")
 		p("ADDQ $32, R13")
@@ -723,8 +723,6 @@ func dint(K, D, mode int, relu bool) {
 	if relu {
 		p("VXORPS Y13, Y13, Y13")
 	}
-	acc := func(oh int) string { return fmt.Sprintf("Y%d", oh) }
-	wr := func(ki int) string { return fmt.Sprintf("Y%d", dR+ki) }
 	u := users(K, D, 1, dR)
 	// Section pos: 0 inside (x at input row oh0-P), 1 first block (x at
 	// row 0, rows above skipped), 2 last block (x at row oh0-P, rows below
@@ -743,13 +741,8 @@ func dint(K, D, mode int, relu bool) {
 			}
 			return true
 		}
-		for oh := 0; oh < dR; oh++ {
-			p("VXORPS %s, %s, %s", acc(oh), acc(oh), acc(oh))
-		}
 		for kj := 0; kj < K; kj++ {
-			for ki := 0; ki < K; ki++ {
-				p("VBROADCASTSS %d(DX), %s", 4*(ki*K+kj), wr(ki))
-			}
+			startColumn(kj, K, K)
 			off := 4 * (kj*D - P)
 			mask := ""
 			if edgeMasked(edge, off) {
@@ -775,13 +768,13 @@ func dint(K, D, mode int, relu bool) {
 		for oh := 0; oh < dR; oh++ {
 			switch mode {
 			case 1:
-				p("VADDPS (BX), %s, %s", acc(oh), acc(oh))
+				p("VADDPS (BX), %s, %s", accReg(oh), accReg(oh))
 			case 2:
 				p("VCMPPS $0x11, (BX)(R15*1), Y15, Y14")
-				p("VANDPS Y14, %s, %s", acc(oh), acc(oh))
-				p("VADDPS (BX), %s, %s", acc(oh), acc(oh))
+				p("VANDPS Y14, %s, %s", accReg(oh), accReg(oh))
+				p("VADDPS (BX), %s, %s", accReg(oh), accReg(oh))
 			}
-			p("VMOVUPS %s, (BX)", acc(oh))
+			p("VMOVUPS %s, (BX)", accReg(oh))
 			if oh < dR-1 {
 				p("ADDQ R9, BX")
 			}
@@ -849,17 +842,10 @@ func drect(Kr, Kc int) {
 	p("MOVQ w+32(FP), DX")
 	p("MOVQ coff+40(FP), R11")
 	p("MOVQ nb+72(FP), R10")
-	acc := func(oh int) string { return fmt.Sprintf("Y%d", oh) }
-	wr := func(ki int) string { return fmt.Sprintf("Y%d", dR+ki) }
 	u := users(Kr, 1, 1, dR)
 	body := func(edge bool) {
-		for oh := 0; oh < dR; oh++ {
-			p("VXORPS %s, %s, %s", acc(oh), acc(oh), acc(oh))
-		}
 		for kj := 0; kj < Kc; kj++ {
-			for ki := 0; ki < Kr; ki++ {
-				p("VBROADCASTSS %d(DX), %s", 4*(ki*Kc+kj), wr(ki))
-			}
+			startColumn(kj, Kr, Kc)
 			p("MOVQ %d(R11), BX", 8*kj)
 			p("ADDQ R8, BX")
 			mask := ""
@@ -877,7 +863,7 @@ func drect(Kr, Kc int) {
 		}
 		for oh := 0; oh < dR; oh++ {
 			p("MOVQ %d(DI), AX", 8*oh)
-			p("VMOVUPS %s, (R13)(AX*1)", acc(oh))
+			p("VMOVUPS %s, (R13)(AX*1)", accReg(oh))
 		}
 		p("ADDQ $32, R8")
 		p("ADDQ $32, R13")
