@@ -60,7 +60,7 @@ wgt=$(./bin/darts bench step $small --mode weight --json)
 arc=$(./bin/darts bench step $small --mode arch --json)
 tfirst=${torch_of["8 5 32 "]}
 tsecond=${torch_of["8 5 32 --unrolled"]}
-orders=$(./bin/darts bench step $small --mode orders --iters "${ORDER_ITERS:-15}" --json)
+orders=$(./bin/darts bench step --init-channels 8 --layers 5 --batch-size 32 --iters "${ORDER_ITERS:-15}" --mode orders --json)
 $py - "$first" "$second" "$fwd" "$wgt" "$arc" "$tfirst" "$tsecond" "$orders" <<'PY'
 import json, sys
 f, s, fw, wg, ar, tf, ts = (json.loads(a)["median_ms"] for a in sys.argv[1:8])
