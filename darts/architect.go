@@ -129,7 +129,7 @@ func (a *Architect) unrolledGrad(xTrain *ag.Tensor, yTrain []int32, xVal *ag.Ten
 	r := 0.01 / norm
 
 	// Finite-difference ∇²_{α,w} L_train · v around the real w.
-	gp, gn := a.hessianPasses(xTrain, yTrain, r, kernels.Threads() >= 2)
+	gp, gn := a.hessianPasses(xTrain, yTrain, r, defaultPairMode(a.G.Backend()))
 	setWeights(ws, a.saved, nil, 0)
 	ag.ZeroGradOf(ws)
 
@@ -175,22 +175,51 @@ func freeze(ws []*ag.Tensor) (restore func()) {
 	}
 }
 
+// pairMode says how hessianPasses runs its two passes.
+type pairMode int
+
+const (
+	pairSequential pairMode = iota // one after the other on the real network
+	pairShared                     // side by side, both splitting their kernels over the workers
+	pairInline                     // side by side, each running its kernels' chunks inline on its own core
+)
+
+// defaultPairMode picks how to run the finite-difference passes: side by
+// side on a CPU backend with at least two kernel threads; with exactly two,
+// each pass on one core (kernels.Inline), where sharing the workers would
+// put four goroutines on two cores. BenchmarkHessianPair on the 2-vCPU
+// machine, three runs each: at C=8 L=5 batch 32 the pair takes 0.39–0.44 s
+// inline, 0.49–0.51 s shared and 0.61–0.69 s one after the other; at
+// C=16 L=8 batch 64, which is bound by memory bandwidth, 3.7–4.2 s inline
+// or shared against 4.6–4.8 s in sequence.
+func defaultPairMode(be ag.Backend) pairMode {
+	if _, cpu := be.(*ag.CPU); !cpu {
+		return pairSequential
+	}
+	switch t := kernels.Threads(); {
+	case t == 2:
+		return pairInline
+	case t > 2:
+		return pairShared
+	}
+	return pairSequential
+}
+
 // hessianPasses returns g± = ∇α L_train(w ± r·v, α). The two passes are
-// independent: with concurrent set, the one at w − r·v runs on a twin of the
-// network (its own weights, α, running statistics, graph and CPU backend)
-// on a goroutine of its own, at the same time as the other. Each pass's
-// kernels split their work as they would alone (ParallelFor's split does
-// not depend on what else runs), so the gradients are the same bits as the
-// passes one after the other; the two share the cores, and since a pass at
-// C=8 scales only ~1.4× from one core to two, the pair takes ~430 ms there
-// against 550–850 ms in sequence. Afterwards the real network's running
-// statistics are what the two passes run one after the other would have left:
+// independent: side by side (mode pairShared or pairInline), the one at
+// w − r·v runs on a twin of the network (its own weights, α, running
+// statistics, graph and CPU backend) on a goroutine of its own, at the
+// same time as the other. Each pass's kernels split their work as they
+// would alone (ParallelFor's split does not depend on what else runs, and
+// Inline keeps it), so the gradients are the same bits as the passes one
+// after the other. Afterwards the real network's running statistics are
+// what the two passes run one after the other would have left:
 // running = (1−m)·(running⁺ − running₀) + running⁻, where running⁺ and
 // running⁻ are each pass's update of the statistics running₀ (a.savedBuf)
 // both started from.
-func (a *Architect) hessianPasses(x *ag.Tensor, y []int32, r float64, concurrent bool) (gp, gn []float32) {
+func (a *Architect) hessianPasses(x *ag.Tensor, y []int32, r float64, mode pairMode) (gp, gn []float32) {
 	net := a.Net
-	if _, cpu := a.G.Backend().(*ag.CPU); !concurrent || !cpu {
+	if mode == pairSequential {
 		gp = a.gradAt(net, a.G, x, y, r)
 		gn = a.gradAt(net, a.G, x, y, -r)
 		return gp, gn
@@ -207,6 +236,10 @@ func (a *Architect) hessianPasses(x *ag.Tensor, y []int32, r float64, concurrent
 	}
 	setWeights(tw.Buffers, a.savedBuf, nil, 0)
 	xt := x.Clone() // a Tensor's bookkeeping is not shared between graphs running at once
+	endInline := func() {}
+	if mode == pairInline {
+		endInline = kernels.Inline()
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -214,6 +247,7 @@ func (a *Architect) hessianPasses(x *ag.Tensor, y []int32, r float64, concurrent
 	}()
 	gp = a.gradAt(net, a.G, x, y, r)
 	<-done
+	endInline()
 	off := 0
 	for i, bn := range net.BNs {
 		m := float64(bn.Momentum)

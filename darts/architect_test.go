@@ -71,21 +71,16 @@ func TestSearchOnRealCIFAR10(t *testing.T) {
 	}
 }
 
-// TestHessianPassesConcurrentMatchSequential checks the second-order
-// step's two finite-difference passes run side by side on the twin network
-// against the same passes run one after the other on the real one, both
-// with two kernel threads: the α gradients agree bit for bit (each pass
-// splits its kernels as it would alone), and the merged running statistics
-// agree to rounding.
-func TestHessianPassesConcurrentMatchSequential(t *testing.T) {
-	defer kernels.SetThreads(kernels.Threads())
-	kernels.SetThreads(2)
+// pairFixture returns an architect on a fresh supernet of the given size
+// with what hessianPasses reads set up as the unrolled step leaves it: the
+// saved weights and running statistics (moved away from their initial
+// values, so that the merge has something to get wrong) and a random v.
+// It also returns a random training batch.
+func pairFixture(c, layers, batch, size int) (*Architect, *ag.Tensor, []int32) {
 	be := ag.NewCPU()
-	net := NewSupernet(be, 4, 3, 4, 4, 3, 10, 3, 8, 1)
+	net := NewSupernet(be, c, layers, 4, 4, 3, 10, 3, size, 1)
 	rng := rand.New(rand.NewPCG(7, 8))
-	x, y := randomSearchBatch(be, rng, 6, 8)
-	// Running statistics away from their initial values, so that the merge
-	// has something to get wrong.
+	x, y := randomSearchBatch(be, rng, batch, size)
 	for _, b := range net.Buffers {
 		d := b.Data()
 		for i := range d {
@@ -99,29 +94,71 @@ func TestHessianPassesConcurrentMatchSequential(t *testing.T) {
 	for i := range arch.vec {
 		arch.vec[i] = float32(rng.NormFloat64())
 	}
-	const r = 1e-3
-	seqP, seqN := arch.hessianPasses(x, y, r, false)
-	seqBuf := flatten(nil, net.Buffers, false)
-	setWeights(net.Buffers, arch.savedBuf, nil, 0)
+	return arch, x, y
+}
 
-	conP, conN := arch.hessianPasses(x, y, r, true)
-	if arch.twin == nil {
-		t.Fatal("the concurrent passes did not use the twin network")
-	}
-	conBuf := flatten(nil, net.Buffers, false)
-	for i := range seqP {
-		if seqP[i] != conP[i] || seqN[i] != conN[i] {
-			t.Fatalf("α gradient %d: sequential (%v, %v), concurrent (%v, %v)", i, seqP[i], seqN[i], conP[i], conN[i])
-		}
-	}
-	if e := goldencmp.RelErr(conBuf, seqBuf); e > 1e-6 {
-		t.Fatalf("running statistics after the concurrent passes: relative error %.2e against sequential", e)
-	}
+// TestHessianPassesConcurrentMatchSequential checks the second-order
+// step's two finite-difference passes run side by side on the twin network
+// (sharing the kernel workers, and each on its own core with its kernels'
+// chunks inline) against the same passes run one after the other on the
+// real one, all with two kernel threads: the α gradients agree bit for bit
+// (each pass splits its kernels as it would alone), and the merged running
+// statistics agree to rounding.
+func TestHessianPassesConcurrentMatchSequential(t *testing.T) {
+	defer kernels.SetThreads(kernels.Threads())
+	kernels.SetThreads(2)
+	arch, x, y := pairFixture(4, 3, 6, 8)
+	net := arch.Net
+	const r = 1e-3
+	seqP, seqN := arch.hessianPasses(x, y, r, pairSequential)
+	seqBuf := flatten(nil, net.Buffers, false)
 	moved := false
 	for i := range seqBuf {
 		moved = moved || seqBuf[i] != arch.savedBuf[i]
 	}
 	if !moved {
-		t.Fatal("the passes left the running statistics unchanged: the check above compares nothing")
+		t.Fatal("the passes left the running statistics unchanged: the check below compares nothing")
+	}
+	for _, mode := range []pairMode{pairShared, pairInline} {
+		setWeights(net.Buffers, arch.savedBuf, nil, 0)
+		conP, conN := arch.hessianPasses(x, y, r, mode)
+		if arch.twin == nil {
+			t.Fatal("the concurrent passes did not use the twin network")
+		}
+		conBuf := flatten(nil, net.Buffers, false)
+		for i := range seqP {
+			if seqP[i] != conP[i] || seqN[i] != conN[i] {
+				t.Fatalf("mode %d, α gradient %d: sequential (%v, %v), side by side (%v, %v)", mode, i, seqP[i], seqN[i], conP[i], conN[i])
+			}
+		}
+		if e := goldencmp.RelErr(conBuf, seqBuf); e > 1e-6 {
+			t.Fatalf("mode %d: running statistics after the passes side by side: relative error %.2e against sequential", mode, e)
+		}
+	}
+}
+
+// BenchmarkHessianPair times the second-order step's two finite-difference
+// passes in each pairMode, with two kernel threads, at the two sizes
+// bench/compare.sh measures:
+//
+//	go test ./darts/ -run '^$' -bench HessianPair -benchtime 5x
+func BenchmarkHessianPair(b *testing.B) {
+	defer kernels.SetThreads(kernels.Threads())
+	kernels.SetThreads(2)
+	for _, sz := range []struct{ c, layers, batch int }{{8, 5, 32}, {16, 8, 64}} {
+		arch, x, y := pairFixture(sz.c, sz.layers, sz.batch, 32)
+		for _, m := range []struct {
+			name string
+			mode pairMode
+		}{{"sequential", pairSequential}, {"shared", pairShared}, {"inline", pairInline}} {
+			b.Run(fmt.Sprintf("C%dL%dB%d/%s", sz.c, sz.layers, sz.batch, m.name), func(b *testing.B) {
+				arch.hessianPasses(x, y, 1e-3, m.mode) // warm the pools
+				b.ResetTimer()
+				for range b.N {
+					setWeights(arch.Net.Buffers, arch.savedBuf, nil, 0)
+					arch.hessianPasses(x, y, 1e-3, m.mode)
+				}
+			})
+		}
 	}
 }

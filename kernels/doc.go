@@ -19,8 +19,11 @@
 // wake-up and a scheduler pass each way; the C = 8 search step got ~30%
 // faster with polling). Calls from several goroutines at once are fine:
 // the chunks that find every worker busy go to a pool of goroutines, and the
-// split stays what it would be alone (a second-order DARTS step runs its two
-// finite-difference passes this way, side by side).
+// split stays what it would be alone. Inside an Inline region every
+// ParallelFor runs that same split one chunk after another on the calling
+// goroutine: a second-order DARTS step runs its two finite-difference passes
+// side by side this way on two cores, one pass per core, with the bits each
+// would give alone.
 //
 // # Layout: channel-major (C, N, H, W)
 //

@@ -164,6 +164,23 @@ func startPool() {
 	}
 }
 
+// inline counts the open Inline regions.
+var inline atomic.Int32
+
+// Inline makes every ParallelFor call, until the returned function is
+// called, run its chunks one after the other on the calling goroutine. The
+// split is the one ParallelFor would hand to the workers, so every kernel
+// gives the same bits as it does in parallel. It is for callers that run
+// independent computations side by side on goroutines of their own, one per
+// core: each then keeps its core instead of sharing the workers with the
+// others. Regions may overlap and nest; the mode lasts until the last one
+// ends. It applies to the whole process.
+func Inline() (end func()) {
+	inline.Add(1)
+	var once sync.Once
+	return func() { once.Do(func() { inline.Add(-1) }) }
+}
+
 // ParallelFor splits [0, n) into at most Threads() contiguous chunks of at
 // least grain items and calls fn on each, the first chunk on the calling
 // goroutine. The split depends only on n, grain and Threads(), never on
@@ -182,6 +199,12 @@ func ParallelFor(n, grain int, fn func(lo, hi int)) {
 	}
 	if parts <= 1 {
 		fn(0, n)
+		return
+	}
+	if inline.Load() > 0 {
+		for p := 0; p < parts; p++ {
+			fn(p*n/parts, (p+1)*n/parts)
+		}
 		return
 	}
 	b := barrierPool.Get().(*barrier)

@@ -100,3 +100,52 @@ func BenchmarkParallelForRoundTrip(b *testing.B) {
 		ParallelFor(2, 1, fn)
 	}
 }
+
+// TestInlineKeepsSplitAndBits checks that inside an Inline region
+// ParallelFor hands the same chunks to fn, all on the calling goroutine and
+// in order, and that split kernels (a reduction, SGEMM) give the same bits
+// as they do on the workers.
+func TestInlineKeepsSplitAndBits(t *testing.T) {
+	defer SetThreads(Threads())
+	SetThreads(2)
+	chunks := func() (got [][2]int) {
+		var mu sync.Mutex
+		ParallelFor(1000, 7, func(lo, hi int) {
+			mu.Lock()
+			got = append(got, [2]int{lo, hi})
+			mu.Unlock()
+		})
+		return got
+	}
+	par := chunks()
+	end := Inline()
+	end2 := Inline() // regions nest: the first end leaves the mode on
+	end()
+	end() // a second call of the same end does nothing
+	in := chunks()
+	if len(in) != len(par) || in[0] != [2]int{0, 500} || in[1] != [2]int{500, 1000} {
+		t.Fatalf("inline chunks %v, want the parallel split in order (parallel gave %v)", in, par)
+	}
+	r := ktRand(1)
+	x, y := ktVec(r, 1<<18+13), ktVec(r, 1<<18+13)
+	a, b := ktVec(r, 67*301), ktVec(r, 301*129)
+	c := make([]float32, 67*129)
+	Sgemm(false, false, 67, 129, 301, 1, a, 301, b, 129, 0, c, 129)
+	dotIn, sqIn, cIn := Dot(x, y), SumSquares(x), append([]float32(nil), c...)
+	end2()
+	if inline.Load() != 0 {
+		t.Fatalf("inline count %d after every region ended", inline.Load())
+	}
+	Sgemm(false, false, 67, 129, 301, 1, a, 301, b, 129, 0, c, 129)
+	if d := Dot(x, y); d != dotIn {
+		t.Errorf("Dot: %v inline, %v on the workers", dotIn, d)
+	}
+	if s := SumSquares(x); s != sqIn {
+		t.Errorf("SumSquares: %v inline, %v on the workers", sqIn, s)
+	}
+	for i := range c {
+		if c[i] != cIn[i] {
+			t.Fatalf("Sgemm: c[%d] = %v inline, %v on the workers", i, cIn[i], c[i])
+		}
+	}
+}
