@@ -230,6 +230,10 @@ func (*CPU) DepthwiseConv(y, x, w Storage, s kernels.DWConv) {
 
 // DepthwiseConvBackward implements Kernels.
 func (*CPU) DepthwiseConvBackward(dx, dw, dy, x, w Storage, s kernels.DWConv, setDx bool) {
+	if dw != nil && dx != nil {
+		kernels.DepthwiseConvBackward(h(dx), h(dw), h(dy), h(w), h(x), s, setDx)
+		return
+	}
 	if dw != nil {
 		kernels.DepthwiseConvBackwardWeight(h(dw), h(dy), h(x), s)
 	}

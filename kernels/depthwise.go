@@ -257,6 +257,33 @@ func dwPlaneBackInGo(dx, dy, w []float32, s DWConv, ho, wo int) {
 	}
 }
 
+// DepthwiseConvBackward computes both gradients of a depthwise convolution:
+// dw += ∂y/∂w ᵀ dy and the input gradient, added to dx or, with setDx,
+// written into it. The results are the bits of DepthwiseConvBackwardWeight
+// followed by DepthwiseConvBackwardInput (or ...InputSet); on the assembly
+// path the two run over the same blocks of planes one after the other, so
+// that the second finds dy and x in cache instead of reading them from
+// memory again.
+func DepthwiseConvBackward(dx, dw, dy, w, x []float32, s DWConv, setDx bool) {
+	s = s.backInCheck("DepthwiseConvBackward", dx, dy, w, x)
+	s.check("DepthwiseConvBackward", len(dy), len(x), len(dw))
+	if !(useAsm && dwAsmOK(s) && dwBwdInAsmOK(s)) {
+		DepthwiseConvBackwardWeight(dw, dy, x, s)
+		if setDx {
+			DepthwiseConvBackwardInputSet(dx, dy, w, x, s)
+		} else {
+			DepthwiseConvBackwardInput(dx, dy, w, x, s)
+		}
+		return
+	}
+	kk := s.K * s.K
+	pp := getScratch(s.C * s.N * kk)
+	defer putScratch(pp)
+	part := *pp
+	dwBackwardBothAsm(dx, part, dy, w, x, s, setDx)
+	dwBWRedJobs.do(s.C, 4, dwGoArgs{dw: dw, part: part, s: s})
+}
+
 // DepthwiseConvBackwardWeight accumulates dw += ∂y/∂w ᵀ dy.
 func DepthwiseConvBackwardWeight(dw, dy, x []float32, s DWConv) {
 	s = s.norm()

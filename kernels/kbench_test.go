@@ -57,6 +57,38 @@ func ktFlops(b *testing.B, flops float64, f func()) { ktRun(b, f, flops, "GFLOP/
 
 func ktBytes(b *testing.B, bytes float64, f func()) { ktRun(b, f, bytes, "GB/s", false) }
 
+// ktTraffic reports, after ktFlops, the compulsory memory traffic of one
+// call as GB/s over the same timing. Next to BenchmarkStream's figure it
+// shows which passes run at the memory's speed rather than the FMA units'.
+func ktTraffic(b *testing.B, bytes float64) {
+	b.ReportMetric(bytes*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+}
+
+// BenchmarkStream measures what one pass over memory costs with this
+// package's own streaming kernels, on arrays beyond the last-level cache
+// (64 MiB each) and on arrays that fit in it (4 MiB each): Scale reads x
+// and writes y, Axpy reads x and y and writes y. GB/s counts those bytes.
+// (Sum and Dot accumulate in float64 and are bound by the conversions, not
+// by memory.) It is the memory roof of the kernel benchmarks: a pass doing
+// f flops per byte of compulsory traffic cannot beat f × this figure.
+func BenchmarkStream(b *testing.B) {
+	defer ktBenchSetup(b)()
+	for _, mb := range []int{64, 4} {
+		n := mb << 20 / 4
+		r := ktRand(3)
+		x, y := ktVec(r, n), ktVec(r, n)
+		nb := 4 * float64(n)
+		name := fmt.Sprintf("%dMiB", mb)
+		b.Run(name+"/scale", func(b *testing.B) { ktBytes(b, 2*nb, func() { Scale(y, 0.5, x) }) })
+		b.Run(name+"/axpy", func(b *testing.B) { ktBytes(b, 3*nb, func() { Axpy(0.5, x, y) }) })
+	}
+}
+
+// BenchmarkDepthwise runs the stride-1 depthwise passes of the DARTS
+// cells (fused input ReLU, batch 64) and reports GFLOP/s, %peak and the
+// compulsory traffic in GB/s (ktTraffic): a 3×3 pass moves 8–16 bytes per
+// 18 flops, so on maps that do not stay in cache its GFLOP/s is bounded by
+// BenchmarkStream's GB/s times 1.1–2.25.
 func BenchmarkDepthwise(b *testing.B) {
 	defer ktBenchSetup(b)()
 	const N = 64
@@ -74,20 +106,24 @@ func BenchmarkDepthwise(b *testing.B) {
 					dw := make([]float32, len(w))
 					flops := 2 * float64(k*k*c*N*ho*wo)
 					name := fmt.Sprintf("K%dD%d/%dx%d/C%d", k, d, hw, hw, c)
+					nx, ny := 4*float64(len(x)), 4*float64(len(y))
 					b.Run(name+"/fwd", func(b *testing.B) {
 						ktFlops(b, flops, func() {
 							DepthwiseConv(y, x, w, s)
 						})
+						ktTraffic(b, nx+ny) // x read, y written
 					})
 					b.Run(name+"/bwdin", func(b *testing.B) {
 						ktFlops(b, flops, func() {
 							DepthwiseConvBackwardInput(dx, y, w, x, s)
 						})
+						ktTraffic(b, ny+3*nx) // dy and x (the ReLU mask) read, dx read and written
 					})
 					b.Run(name+"/bwdw", func(b *testing.B) {
 						ktFlops(b, flops, func() {
 							DepthwiseConvBackwardWeight(dw, y, x, s)
 						})
+						ktTraffic(b, nx+ny) // dy and x read
 					})
 				}
 			}

@@ -20,6 +20,9 @@ func dwForwardAsm(y, x, w []float32, s DWConv)                    { dwForwardGo(
 func dwBackwardInputAsm(dx, dy, w, x []float32, s DWConv)         { dwBackwardInputGo(dx, dy, w, x, s) }
 func dwBackwardInputSetAsm(dx, dy, w, x []float32, s DWConv) bool { return false }
 func dwBackwardWeightAsm(part, dy, x []float32, s DWConv)         { dwBackwardWeightGo(part, dy, x, s) }
+func dwBackwardBothAsm(dx, part, dy, w, x []float32, s DWConv, set bool) {
+	panic("kernels: no assembly")
+}
 
 func bnApplyAsm(y, x []float32, m, a, b float32)              { bnApplyGo(y, x, m, a, b) }
 func bnStatsAsm(x []float32, k float32) (float64, float64)    { return bnStatsGo(x, k) }
