@@ -857,11 +857,12 @@ func dwBackwardWeightAsm(part, dy, x []float32, s DWConv) {
 // dwBothBlock is how many floats of x (and as many of dy) a block of
 // dwBackwardBothBody's planes spans (256 KiB each): the block's x and dy
 // stay in L2 (or L3) from the weight-gradient kernel to the input-gradient
-// one. BenchmarkDepthwiseBackwardBoth, 2 threads, on the C=16 search
-// supernet's normal-cell shapes: +11% on average over the twelve shapes
-// with blocks of 1<<16 floats (+19–60% for 5×5 on 32×32 maps), +7% with
-// 1<<14; single shapes move by −18% to +75% between runs on the shared
-// 2-vCPU host, so only the average is worth quoting.
+// one. BenchmarkDepthwiseBackwardBoth on the C=16 search supernet's
+// normal-cell shapes, against the two passes one after the other: +11% on
+// average over the 32×32 and 16×16 shapes at 2 threads (+19–50% for 5×5 on
+// 32×32 maps), +7% over all twelve at one thread (CPU time); single shapes
+// move by −18% to +75% between runs on the shared 2-vCPU host, so only the
+// average is worth quoting.
 const dwBothBlock = 1 << 16
 
 var dwBothJobs = newJobs(dwBackwardBothBody)
