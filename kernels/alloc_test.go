@@ -60,13 +60,15 @@ func TestKernelsDoNotAllocate(t *testing.T) {
 				allocCase{"AvgPool" + n, func() { AvgPool(z, x, s, false) }},
 				allocCase{"AvgPoolBackward" + n, func() { AvgPoolBackward(z, y, s, false) }})
 		}
+		dwz := make([]float32, len(w))
 		for _, k := range []int{3, 5} {
 			s := DWConv{C: C, N: N, H: 32, W: 32, K: k, Stride: st, Pad: (k - 1) / 2, Dilation: 1, ReLUIn: true}
 			n := fmt.Sprintf("K%dS%d", k, st)
 			cases = append(cases,
 				allocCase{"DepthwiseConv" + n, func() { DepthwiseConv(z, x, w, s) }},
 				allocCase{"DepthwiseConvBackwardInput" + n, func() { DepthwiseConvBackwardInput(z, y, w, x, s) }},
-				allocCase{"DepthwiseConvBackwardWeight" + n, func() { DepthwiseConvBackwardWeight(w, y, x, s) }})
+				allocCase{"DepthwiseConvBackwardWeight" + n, func() { DepthwiseConvBackwardWeight(w, y, x, s) }},
+				allocCase{"DepthwiseConvBackward" + n, func() { DepthwiseConvBackward(z, dwz, y, w, x, s, true) }})
 		}
 		ps := PWConv{Cin: C, Cout: C, N: N, H: 32, W: 32, Stride: st, Offset: st - 1, ReLUIn: true}
 		cases = append(cases,
