@@ -491,15 +491,19 @@ func dwForwardAsmBody(a *dwArgs, lo, hi int) {
 }
 
 func dwBackwardInputAsm(dx, dy, w, x []float32, s DWConv) {
-	a := dwArgs{dx: dx, dy: dy, w: w, x: x, s: s}
+	dwBInJobs(s).do(s.C*s.N, 1, dwArgs{dx: dx, dy: dy, w: w, x: x, s: s})
+}
+
+// dwBInJobs picks the input-gradient kernels for s: direct, by parity or
+// padded.
+func dwBInJobs(s DWConv) *jobs[dwArgs] {
 	switch {
 	case dwDirectOK(s):
-		dwBInDirectJobs.do(s.C*s.N, 1, a)
+		return dwBInDirectJobs
 	case dwParityOK(s):
-		dwBInParityJobs.do(s.C*s.N, 1, a)
-	default:
-		dwBInAsmJobs.do(s.C*s.N, 1, a)
+		return dwBInParityJobs
 	}
+	return dwBInAsmJobs
 }
 
 // dwBackwardInputSetAsm writes the input gradient into dx (ignoring what dx
@@ -846,12 +850,15 @@ func dwBackwardInputAsmBody(a *dwArgs, lo, hi int) {
 }
 
 func dwBackwardWeightAsm(part, dy, x []float32, s DWConv) {
-	a := dwArgs{part: part, dy: dy, x: x, s: s}
+	dwBWJobs(s).do(s.C*s.N, 1, dwArgs{part: part, dy: dy, x: x, s: s})
+}
+
+// dwBWJobs picks the weight-gradient kernels for s: direct or padded.
+func dwBWJobs(s DWConv) *jobs[dwArgs] {
 	if s.K == 3 && dwDirectOK(s) || dwwpOK(s) {
-		dwBWDirectJobs.do(s.C*s.N, 1, a)
-		return
+		return dwBWDirectJobs
 	}
-	dwBWAsmJobs.do(s.C*s.N, 1, a)
+	return dwBWAsmJobs
 }
 
 // dwBothBlock is how many floats of x (and as many of dy) a block of
@@ -897,17 +904,7 @@ func dwBackwardInputSetsAll(s DWConv) bool {
 
 func dwBackwardBothBody(a *dwArgs, lo, hi int) {
 	s := a.s
-	weight := dwBackwardWeightAsmBody
-	if s.K == 3 && dwDirectOK(s) || dwwpOK(s) {
-		weight = dwBackwardWeightDirectBody
-	}
-	input := dwBackwardInputAsmBody
-	switch {
-	case dwDirectOK(s):
-		input = dwBackwardInputDirectBody
-	case dwParityOK(s):
-		input = dwBackwardInputParityBody
-	}
+	weight, input := dwBWJobs(s).body, dwBInJobs(s).body
 	blk := max(1, dwBothBlock/(s.H*s.W))
 	for p := lo; p < hi; p += blk {
 		e := min(hi, p+blk)
