@@ -276,28 +276,30 @@ func DepthwiseConvBackward(dx, dw, dy, w, x []float32, s DWConv, setDx bool) {
 		}
 		return
 	}
-	kk := s.K * s.K
-	pp := getScratch(s.C * s.N * kk)
-	defer putScratch(pp)
-	part := *pp
-	dwBackwardBothAsm(dx, part, dy, w, x, s, setDx)
-	dwBWRedJobs.do(s.C, 4, dwGoArgs{dw: dw, part: part, s: s})
+	dwWeightParts(dw, s, func(part []float32) { dwBackwardBothAsm(dx, part, dy, w, x, s, setDx) })
 }
 
 // DepthwiseConvBackwardWeight accumulates dw += ∂y/∂w ᵀ dy.
 func DepthwiseConvBackwardWeight(dw, dy, x []float32, s DWConv) {
 	s = s.norm()
 	s.check("DepthwiseConvBackwardWeight", len(dy), len(x), len(dw))
-	kk := s.K * s.K
-	pp := getScratch(s.C * s.N * kk)
+	dwWeightParts(dw, s, func(part []float32) {
+		if useAsm && dwAsmOK(s) {
+			dwBackwardWeightAsm(part, dy, x, s)
+		} else {
+			dwBackwardWeightGo(part, dy, x, s)
+		}
+	})
+}
+
+// dwWeightParts lets fill write the per-plane partials of the weight
+// gradient (K² taps for each of the C·N planes) into scratch, then adds them
+// to dw channel by channel (dwWeightReduceBody).
+func dwWeightParts(dw []float32, s DWConv, fill func(part []float32)) {
+	pp := getScratch(s.C * s.N * s.K * s.K)
 	defer putScratch(pp)
-	part := *pp
-	if useAsm && dwAsmOK(s) {
-		dwBackwardWeightAsm(part, dy, x, s)
-	} else {
-		dwBackwardWeightGo(part, dy, x, s)
-	}
-	dwBWRedJobs.do(s.C, 4, dwGoArgs{dw: dw, part: part, s: s})
+	fill(*pp)
+	dwBWRedJobs.do(s.C, 4, dwGoArgs{dw: dw, part: *pp, s: s})
 }
 
 // dwWeightReduceBody adds the per-plane partials of channels [lo, hi) in
