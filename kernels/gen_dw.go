@@ -36,6 +36,13 @@ func p(format string, a ...any) { fmt.Fprintf(&b, "\t"+format+"\n", a...) }
 
 func label(s string) { fmt.Fprintf(&b, "%s:\n", s) }
 
+// header starts the text of func name(args), whose arguments take frame
+// bytes.
+func header(name, args string, frame int) {
+	fmt.Fprintf(&b, "// func %s(%s)\n", name, args)
+	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, frame)
+}
+
 type user struct{ oh, ki int }
 
 // tapFMA emits one input vector's contribution to the accumulators: the
@@ -99,8 +106,7 @@ func users(K, D, S, R int) [][]user {
 
 func fwd(K, D, S, R, mode int) {
 	name := fmt.Sprintf("dwfK%dD%dS%dR%dM%d", K, D, S, R, mode)
-	fmt.Fprintf(&b, "// func %s(y *float32, ldy int, x *float32, ldx int, w *float32, coff *int, nv int, m *float32, ldm int)\n", name)
-	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-72\n", name)
+	header(name, "y *float32, ldy int, x *float32, ldx int, w *float32, coff *int, nv int, m *float32, ldm int", 72)
 	p("MOVQ y+0(FP), DI")
 	p("MOVQ ldy+8(FP), R8")
 	p("MOVQ x+16(FP), SI")
@@ -185,8 +191,7 @@ func dbwdw(K, D, R int, relu bool) {
 	if nacc+R+3 > 16 {
 		panic("dbwdw: too many registers")
 	}
-	fmt.Fprintf(&b, "// func %s(x *float32, intab *int, dy *float32, lddy int, mf, ml *int32, nv, nb int, out *float32)\n", name)
-	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-72\n", name)
+	header(name, "x *float32, intab *int, dy *float32, lddy int, mf, ml *int32, nv, nb int, out *float32", 72)
 	acc := func(ki, kj int) string { return fmt.Sprintf("Y%d", ki*K+kj) }
 	dyr := func(oh int) string { return fmt.Sprintf("Y%d", nacc+oh) }
 	for ki := 0; ki < K; ki++ {
@@ -353,8 +358,7 @@ func dbwdwp(K, D, R, kj0, nk int, relu bool) {
 	if nacc+R+3 > 16 {
 		panic("dbwdwp: too many registers")
 	}
-	fmt.Fprintf(&b, "// func %s(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32)\n", name)
-	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-72\n", name)
+	header(name, "x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32", 72)
 	acc := func(ki, j int) string { return fmt.Sprintf("Y%d", ki*nk+j) }
 	dyr := func(oh int) string { return fmt.Sprintf("Y%d", nacc+oh) }
 	p("MOVQ x+0(FP), SI")
@@ -512,8 +516,7 @@ func bwdw2(K, D, S, R, kj0, nk int) {
 	if nacc+R+1 > 16 || nk > 3 {
 		panic("bwdw2: too many registers")
 	}
-	fmt.Fprintf(&b, "// func %s(dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32)\n", name)
-	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
+	header(name, "dy *float32, lddy int, x *float32, ldx int, coff *int, nv int, nb int, out *float32", 64)
 	coffReg := []string{"R10", "R12", "R13"}
 	p("MOVQ dy+0(FP), DI")
 	p("MOVQ lddy+8(FP), R8")
@@ -611,8 +614,7 @@ func dfwd(K, D, mode int, relu bool) {
 	if relu {
 		name += "R"
 	}
-	fmt.Fprintf(&b, "// func %s(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)\n", name)
-	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-88\n", name)
+	header(name, "in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int", 88)
 	p("MOVQ intab+8(FP), SI")
 	p("MOVQ outtab+24(FP), DI")
 	p("MOVQ mtab+40(FP), R11")
@@ -711,8 +713,7 @@ func dint(K, D, mode int, relu bool) {
 	if relu {
 		name += "R"
 	}
-	fmt.Fprintf(&b, "// func %s(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)\n", name)
-	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-80\n", name)
+	header(name, "y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int", 80)
 	p("MOVQ y+0(FP), DI")
 	p("MOVQ x+8(FP), SI")
 	p("MOVQ w+16(FP), DX")
@@ -835,8 +836,7 @@ func dint(K, D, mode int, relu bool) {
 // (mode 0). The stride-2 input gradient runs it once per output parity.
 func drect(Kr, Kc int) {
 	name := fmt.Sprintf("dwdrK%dx%d", Kr, Kc)
-	fmt.Fprintf(&b, "// func %s(in *float32, intab *int, out *float32, outtab *int, w *float32, coff *int, mf, ml *int32, nv, nb int)\n", name)
-	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-80\n", name)
+	header(name, "in *float32, intab *int, out *float32, outtab *int, w *float32, coff *int, mf, ml *int32, nv, nb int", 80)
 	p("MOVQ intab+8(FP), SI")
 	p("MOVQ outtab+24(FP), DI")
 	p("MOVQ w+32(FP), DX")
