@@ -8,13 +8,14 @@ import (
 )
 
 // BenchmarkDepthwiseRows compares the table-free direct kernels with the
-// row-table ones on the stride-1 BenchmarkDepthwise shapes.
+// row-table ones on the stride-1 BenchmarkDepthwise shapes and on 8×8
+// maps (the last cells of the C=16 search supernet).
 func BenchmarkDepthwiseRows(b *testing.B) {
 	defer ktBenchSetup(b)()
 	const N = 64
 	for _, k := range []int{3, 5} {
 		for _, d := range []int{1, 2} {
-			for _, hw := range []int{32, 16} {
+			for _, hw := range []int{32, 16, 8} {
 				for _, c := range []int{16, 64} {
 					s := DWConv{C: c, N: N, H: hw, W: hw, K: k, Stride: 1, Pad: d * (k - 1) / 2, Dilation: d, ReLUIn: true}
 					r := ktRand(1)

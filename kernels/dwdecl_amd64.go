@@ -317,130 +317,130 @@ func dwwdK3D2R1(x *float32, intab *int, dy *float32, lddy int, mf, ml *int32, nv
 func dwwdK3D2R1X(x *float32, intab *int, dy *float32, lddy int, mf, ml *int32, nv, nb int, out *float32)
 
 //go:noescape
-func dwwpK3D1R4J03(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32)
+func dwwpK3D1R4J03(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK3D1R4J03X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32)
+func dwwpK3D1R4J03X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK3D2R4J03(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32)
+func dwwpK3D2R4J03(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK3D2R4J03X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32)
+func dwwpK3D2R4J03X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK5D1R2J02(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32)
+func dwwpK5D1R2J02(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK5D1R2J02X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32)
+func dwwpK5D1R2J02X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK5D1R2J22(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32)
+func dwwpK5D1R2J22(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK5D1R2J22X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32)
+func dwwpK5D1R2J22X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK5D1R8J41(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32)
+func dwwpK5D1R8J41(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK5D1R8J41X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32)
+func dwwpK5D1R8J41X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwdfK3D1M0(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+func dwdfK3D1M0(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
 
 //go:noescape
-func dwdpK3D1M0(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
+func dwdpK3D1M0(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
 
 //go:noescape
-func dwdfK3D1M0R(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+func dwdfK3D1M0R(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
 
 //go:noescape
-func dwdpK3D1M0R(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
+func dwdpK3D1M0R(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
 
 //go:noescape
-func dwdfK3D1M1(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+func dwdfK3D1M1(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
 
 //go:noescape
-func dwdpK3D1M1(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
+func dwdpK3D1M1(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
 
 //go:noescape
-func dwdfK3D1M2(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+func dwdfK3D1M2(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
 
 //go:noescape
-func dwdpK3D1M2(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
+func dwdpK3D1M2(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
 
 //go:noescape
-func dwdfK3D2M0(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+func dwdfK3D2M0(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
 
 //go:noescape
-func dwdpK3D2M0(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
+func dwdpK3D2M0(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
 
 //go:noescape
-func dwdfK3D2M0R(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+func dwdfK3D2M0R(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
 
 //go:noescape
-func dwdpK3D2M0R(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
+func dwdpK3D2M0R(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
 
 //go:noescape
-func dwdfK3D2M1(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+func dwdfK3D2M1(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
 
 //go:noescape
-func dwdpK3D2M1(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
+func dwdpK3D2M1(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
 
 //go:noescape
-func dwdfK3D2M2(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+func dwdfK3D2M2(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
 
 //go:noescape
-func dwdpK3D2M2(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
+func dwdpK3D2M2(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
 
 //go:noescape
-func dwdfK5D1M0(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+func dwdfK5D1M0(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
 
 //go:noescape
-func dwdpK5D1M0(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
+func dwdpK5D1M0(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
 
 //go:noescape
-func dwdfK5D1M0R(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+func dwdfK5D1M0R(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
 
 //go:noescape
-func dwdpK5D1M0R(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
+func dwdpK5D1M0R(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
 
 //go:noescape
-func dwdfK5D1M1(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+func dwdfK5D1M1(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
 
 //go:noescape
-func dwdpK5D1M1(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
+func dwdpK5D1M1(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
 
 //go:noescape
-func dwdfK5D1M2(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+func dwdfK5D1M2(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
 
 //go:noescape
-func dwdpK5D1M2(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
+func dwdpK5D1M2(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
 
 //go:noescape
-func dwdfK5D2M0(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+func dwdfK5D2M0(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
 
 //go:noescape
-func dwdpK5D2M0(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
+func dwdpK5D2M0(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
 
 //go:noescape
-func dwdfK5D2M0R(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+func dwdfK5D2M0R(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
 
 //go:noescape
-func dwdpK5D2M0R(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
+func dwdpK5D2M0R(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
 
 //go:noescape
-func dwdfK5D2M1(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+func dwdfK5D2M1(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
 
 //go:noescape
-func dwdpK5D2M1(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
+func dwdpK5D2M1(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
 
 //go:noescape
-func dwdfK5D2M2(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)
+func dwdfK5D2M2(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
 
 //go:noescape
-func dwdpK5D2M2(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)
+func dwdpK5D2M2(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
 
 //go:noescape
 func dwdrK1x1(in *float32, intab *int, out *float32, outtab *int, w *float32, coff *int, mf, ml *int32, nv, nb int)

@@ -301,6 +301,40 @@ func edgeMasked(edge, off int) bool {
 	return false
 }
 
+// pfStep emits one step of a prefetch stream: unless the argument pfd is
+// 0 (then it jumps over), it prefetches lines cache lines at R14 and as
+// many at R14 plus each offset that a set emits into a register (returned),
+// then moves R14 on by as many lines.
+func pfStep(name, pfd string, lines int, sets ...func() string) {
+	pfSteps++
+	skip := fmt.Sprintf("%s_nopf%d", name, pfSteps)
+	p("CMPQ %s, $0", pfd)
+	p("JEQ %s", skip)
+	at := func(idx string) {
+		for l := 0; l < lines; l++ {
+			if idx == "" {
+				p("PREFETCHT0 %d(R14)", 64*l)
+			} else {
+				p("PREFETCHT0 %d(R14)(%s*1)", 64*l, idx)
+			}
+		}
+	}
+	at("")
+	for _, set := range sets {
+		at(set())
+	}
+	p("ADDQ $%d, R14", 64*lines)
+	label(skip)
+}
+
+// pfSteps numbers the labels of pfStep.
+var pfSteps int
+
+// argInAX returns a pfStep offset: the argument arg, loaded into AX.
+func argInAX(arg string) func() string {
+	return func() string { p("MOVQ %s, AX", arg); return "AX" }
+}
+
 // vecLoop emits the loop over the nv vectors of a row block: body(pos,
 // kind) for the first vector (with the mask table mf in R12), the vectors
 // inside, and the last (ml), or, if one, the only one (mf, which then
@@ -336,11 +370,12 @@ func vecLoop(l string, pos int, body func(pos, edge int), nv, mf, ml string, one
 }
 
 // dbwdwp emits dwwpK<K>D<D>R<R>J<kj0><nk>[X](x *float32, dy *float32,
-// mf, ml *int32, ld, nv, nbmid, np int, out *float32), the direct "same"
+// mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int), the direct "same"
 // stride-1 weight gradient of the taps (ki, kj), kj0 <= kj < kj0+nk, over
 // np consecutive planes of H×W (row pitch ld bytes) without row tables:
 // per plane nt = ⌈P/R⌉ blocks of R dy rows at the top, nbmid blocks inside
-// and nt at the bottom (H = R·(nbmid+2·nt)), the input rows outside the
+// and nt at the bottom (H = R·(nbmid+2·nt)), or with nt = 1 and nbmid = -1
+// a single block (H = R), the input rows outside the
 // plane skipped at generation time (the block pointers may point outside
 // the plane, at input row oh0-P; no such row is read). The K·nk tap sums
 // of each plane stay in registers and are stored to out[K²·plane+ki·K+kj].
@@ -358,13 +393,20 @@ func dbwdwp(K, D, R, kj0, nk int, relu bool) {
 	if nacc+R+3 > 16 {
 		panic("dbwdwp: too many registers")
 	}
-	header(name, "x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32", 72)
+	header(name, "x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int", 80)
 	acc := func(ki, j int) string { return fmt.Sprintf("Y%d", ki*nk+j) }
 	dyr := func(oh int) string { return fmt.Sprintf("Y%d", nacc+oh) }
 	p("MOVQ x+0(FP), SI")
 	p("MOVQ dy+8(FP), DI")
 	p("MOVQ ld+32(FP), R9")
 	p("MOVQ out+64(FP), DX")
+	// The prefetch stream (as dint's, R·32 bytes of x and dy a vector
+	// step): R14 runs pfd bytes ahead of x, dy is R15 bytes from x; none
+	// when pfd is 0.
+	p("MOVQ pfd+72(FP), R14")
+	p("ADDQ SI, R14")
+	p("MOVQ DI, R15")
+	p("SUBQ SI, R15")
 	// SI: input row -P of the plane.
 	p("IMUL3Q $%d, R9, AX", P)
 	p("SUBQ AX, SI")
@@ -402,6 +444,7 @@ func dbwdwp(K, D, R, kj0, nk int, relu bool) {
 			p("VMOVDQU %d(R12), Y12", 32*(kj0+mk[1]))
 			maskReg[mk[0]], maskReg[mk[1]] = "Y14", "Y12"
 		}
+		pfStep(name, "pfd+72(FP)", R/2, func() string { return "R15" })
 		p("MOVQ R11, BX")
 		for oh := 0; oh < R; oh++ {
 			p("VMOVUPS (BX), %s", dyr(oh))
@@ -456,6 +499,11 @@ func dbwdwp(K, D, R, kj0, nk int, relu bool) {
 			p("VXORPS %s, %s, %s", acc(ki, j), acc(ki, j), acc(ki, j))
 		}
 	}
+	if nt == 1 {
+		// A plane of one block (H = R; nbmid = -1).
+		p("CMPQ nbmid+48(FP), $0")
+		p("JLT %s_single", name)
+	}
 	for bt := 0; bt < nt; bt++ {
 		// Block rows oh0 = bt·R: input row oh0-P+i exists iff i >= P-oh0.
 		block(fmt.Sprintf("%s_t%d", name, bt), max(0, P-bt*R), nrows)
@@ -471,6 +519,12 @@ func dbwdwp(K, D, R, kj0, nk int, relu bool) {
 	for bb := 0; bb < nt; bb++ {
 		// oh0 = H-(nt-bb)·R: input row oh0-P+i exists iff i < (nt-bb)·R+P.
 		block(fmt.Sprintf("%s_b%d", name, bb), 0, min(nrows, (nt-bb)*R+P))
+	}
+	if nt == 1 {
+		p("JMP %s_sums", name)
+		label(name + "_single")
+		block(name+"_one", P, min(nrows, R+P))
+		label(name + "_sums")
 	}
 	for ki := 0; ki < K; ki++ {
 		for j := 0; j < nk; j++ {
@@ -605,7 +659,8 @@ var (
 const dR = 8
 
 // dfwd emits dwdfK<K>D<D>M<mode>[R](in *float32, intab *int, out *float32,
-// outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int):
+// outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb,
+// pfd, pfy, pfm int):
 // nb blocks of 8 output rows × nv vectors; mode 0 stores, 1 adds, 2 adds
 // where the mask plane m > 0; relu rectifies the input as it is loaded.
 func dfwd(K, D, mode int, relu bool) {
@@ -614,17 +669,26 @@ func dfwd(K, D, mode int, relu bool) {
 	if relu {
 		name += "R"
 	}
-	header(name, "in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int", 88)
+	header(name, "in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int", 112)
 	p("MOVQ intab+8(FP), SI")
 	p("MOVQ outtab+24(FP), DI")
 	p("MOVQ mtab+40(FP), R11")
 	p("MOVQ w+48(FP), DX")
 	p("MOVQ nb+80(FP), R10")
+	p("MOVQ in+0(FP), R14")
+	p("ADDQ pfd+88(FP), R14")
 	if relu {
 		p("VXORPS Y13, Y13, Y13")
 	}
 	u := users(K, D, 1, dR)
+	// The prefetch stream of dint: 256 bytes of in, out (pfy bytes from
+	// in) and, in mode 2, m (pfm) a step.
+	streams := []func() string{argInAX("pfy+96(FP)")}
+	if mode == 2 {
+		streams = append(streams, argInAX("pfm+104(FP)"))
+	}
 	body := func(edge bool) {
+		pfStep(name, "pfd+88(FP)", 4, streams...)
 		for kj := 0; kj < K; kj++ {
 			startColumn(kj, K, K)
 			off := 4 * (kj*D - P)
@@ -698,22 +762,33 @@ func dfwd(K, D, mode int, relu bool) {
 func dintInside(K, D int) bool { return K*D <= 6 }
 
 // dint emits dwdpK<K>D<D>M<mode>[R](y *float32, x *float32, w *float32,
-// mf, ml *int32, ld, nv, nbmid, np, dm int), the direct stride-1 "same"
+// mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int), the direct stride-1 "same"
 // kernel without row tables: np consecutive planes of H×W (H = 8·(nbmid+2),
 // row pitch ld bytes, the same filter), each as a first block of 8 output
-// rows, nbmid blocks inside and a last block, rows addressed by pointer
+// rows, nbmid blocks inside and a last block (or, for nbmid = -1, a
+// plane of 8 rows, as one block), rows addressed by pointer
 // arithmetic: the input rows above (below) the plane, which only the first
 // (last) block reads, are skipped at generation time. The first and last
-// vector of a row (nv >= 2) load the taps that reach past the row ends
-// masked, as dfwd. Modes as dfwd; mode 2 reads the mask plane at byte
+// vector of a row (nv >= 2, or 1 for planes of 8 rows: then both ends)
+// load the taps that reach past the row ends masked, as dfwd. Modes as dfwd; mode 2 reads the mask plane at byte
 // offset dm from the output.
+//
+// Every vector step covers 8×8 outputs, 256 bytes of y (and, on average,
+// of x): it prefetches the next 256 bytes of a stream that runs pfd bytes
+// ahead of x, and the same offsets of y (pfy bytes from x) and in mode 2
+// of the mask. The stream keeps pace with the computation and is spread
+// evenly over it, so the next planes arrive while this one is computed.
+// On 32×32 planes out of cache it measured up to twice as fast as
+// prefetching each next plane whole before computing it (bench/README.md).
+// Prefetches past the end of the tensors are harmless (they do not fault).
+// With pfd = 0 there is no stream.
 func dint(K, D, mode int, relu bool) {
 	P := D * (K - 1) / 2
 	name := fmt.Sprintf("dwdpK%dD%dM%d", K, D, mode)
 	if relu {
 		name += "R"
 	}
-	header(name, "y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int", 80)
+	header(name, "y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int", 96)
 	p("MOVQ y+0(FP), DI")
 	p("MOVQ x+8(FP), SI")
 	p("MOVQ w+16(FP), DX")
@@ -721,16 +796,25 @@ func dint(K, D, mode int, relu bool) {
 	if mode == 2 {
 		p("MOVQ dm+72(FP), R15")
 	}
+	p("MOVQ pfd+80(FP), R14")
+	p("ADDQ SI, R14")
 	if relu {
 		p("VXORPS Y13, Y13, Y13")
 	}
 	u := users(K, D, 1, dR)
 	// Section pos: 0 inside (x at input row oh0-P), 1 first block (x at
 	// row 0, rows above skipped), 2 last block (x at row oh0-P, rows below
-	// skipped).
+	// skipped), 3 the only block of a plane of 8 rows (x at row 0, rows
+	// above and below skipped).
+	streams := []func() string{argInAX("pfy+88(FP)")}
+	if mode == 2 {
+		// The mask is dm (R15) bytes from y: AX still holds pfy.
+		streams = append(streams, func() string { p("ADDQ R15, AX"); return "AX" })
+	}
 	body := func(pos int, edge int) {
+		pfStep(name, "pfd+80(FP)", 4, streams...)
 		first := 0
-		if pos == 1 {
+		if pos == 1 || pos == 3 {
 			first = P
 		}
 		valid := func(i int) bool {
@@ -739,6 +823,8 @@ func dint(K, D, mode int, relu bool) {
 				return i >= P
 			case 2:
 				return i < dR+P
+			case 3:
+				return i >= P && i < dR+P
 			}
 			return true
 		}
@@ -787,7 +873,7 @@ func dint(K, D, mode int, relu bool) {
 	// and advances DI by 8 rows.
 	block := func(pos int) {
 		l := fmt.Sprintf("%s_s%d", name, pos)
-		vecLoop(l, pos, body, "nv+48(FP)", "mf+24(FP)", "ml+32(FP)", false, func() {
+		vecLoop(l, pos, body, "nv+48(FP)", "mf+24(FP)", "ml+32(FP)", pos == 3, func() {
 			p("MOVQ SI, R8")
 			p("MOVQ DI, R13")
 		})
@@ -796,6 +882,8 @@ func dint(K, D, mode int, relu bool) {
 	}
 	label(name + "_plane")
 	p("MOVQ SI, R10")
+	p("CMPQ nbmid+56(FP), $0")
+	p("JLT %s_single", name)
 	block(1)
 	p("IMUL3Q $%d, R9, AX", dR-P)
 	p("ADDQ AX, SI")
@@ -812,7 +900,11 @@ func dint(K, D, mode int, relu bool) {
 		label(name + "_bottom")
 	}
 	block(2)
+	p("JMP %s_next", name)
+	label(name + "_single")
+	block(3)
 	// Next plane: x right after this one (y already is).
+	label(name + "_next")
 	p("MOVQ R10, SI")
 	p("IMUL3Q $%d, R9, AX", dR)
 	p("ADDQ AX, SI")
@@ -1024,7 +1116,7 @@ func writeDecls() {
 					if relu {
 						n += "X"
 					}
-					fmt.Fprintf(&d, "//go:noescape\nfunc %s(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32)\n\n", n)
+					fmt.Fprintf(&d, "//go:noescape\nfunc %s(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)\n\n", n)
 					fmt.Fprintf(&ft, "\tdwwpTab[%d][%d][%d][%d] = %s\n", ik, id, ip, b2i(relu), n)
 				}
 			}
@@ -1038,13 +1130,13 @@ func writeDecls() {
 				if v.relu {
 					n += "R"
 				}
-				fmt.Fprintf(&d, "//go:noescape\nfunc %s(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb int)\n\n", n)
+				fmt.Fprintf(&d, "//go:noescape\nfunc %s(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)\n\n", n)
 				fmt.Fprintf(&dt, "\tdwdfTab[%d][%d][%d] = %s\n", ik, id, iv, n)
 				n = fmt.Sprintf("dwdpK%dD%dM%d", K, D, v.mode)
 				if v.relu {
 					n += "R"
 				}
-				fmt.Fprintf(&d, "//go:noescape\nfunc %s(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm int)\n\n", n)
+				fmt.Fprintf(&d, "//go:noescape\nfunc %s(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)\n\n", n)
 				fmt.Fprintf(&dt, "\tdwdpTab[%d][%d][%d] = %s\n", ik, id, iv, n)
 			}
 		}
