@@ -916,23 +916,30 @@ var dwwdTab [2][2][2]dwwdFunc
 type dwwpFunc func(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 // dwwpTab holds the table-free direct weight-gradient kernels (dbwdwp in
-// gen_dw.go): [K==5][D==2][pass, by dwwpPasses][relu]; none for K = 5,
-// dilation 2.
-var dwwpTab [2][2][3][2]dwwpFunc
+// gen_dw.go): [K==5][D==2][pass, by dwwpPasses][relu].
+var dwwpTab [2][2][5][2]dwwpFunc
 
-// dwwpPasses lists, by K index, the passes of the dwwp kernels: first tap
-// column, tap columns, block height R.
-var dwwpPasses = [2][][3]int{{{0, 3, 4}}, {{0, 2, 2}, {2, 2, 2}, {4, 1, 8}}}
+// dwwpPasses lists, by K and D index, the passes of the dwwp kernels:
+// first tap column, tap columns, block height R (as in gen_dw.go).
+var dwwpPasses = [2][2][][3]int{
+	{{{0, 3, 4}}, {{0, 3, 4}}},
+	{{{0, 2, 2}, {2, 2, 2}, {4, 1, 8}}, {{0, 1, 8}, {1, 1, 8}, {2, 1, 8}, {3, 1, 8}, {4, 1, 8}}},
+}
 
 // dwwpOK reports whether the dwwp kernels take the "same" stride-1 shape
 // s: each pass needs its top and bottom blocks (⌈P/R⌉ of R rows each)
 // distinct, or a plane of a single block of R rows with R >= P.
 func dwwpOK(s DWConv) bool {
-	// No K = 5 dilation-2 kernel (see dwwpSkip in gen_dw.go).
-	if !dwRowsOn || !dwDirectOK(s) || s.K == 5 && s.Dilation == 2 {
+	if !dwRowsOn || !dwDirectOK(s) {
 		return false
 	}
-	for _, ps := range dwwpPasses[s.K/5] {
+	if s.K == 5 && s.Dilation == 2 && s.H*s.W > 256 {
+		// Five passes: on planes larger than 16×16 the padded kernels
+		// (two passes of 4-row blocks) measured faster (one thread, best
+		// of five: 32×32 0.65–0.90×, 16×16 0.93–1.20×, 8×8 1.7×).
+		return false
+	}
+	for _, ps := range dwwpPasses[s.K/5][s.Dilation-1] {
 		R := ps[2]
 		nt := (s.Pad + R - 1) / R
 		if s.H%R != 0 || s.H/R < 2*nt && !(s.H == R && nt == 1) {
@@ -970,7 +977,7 @@ func dwBackwardWeightDirectBody(a *dwArgs, lo, hi int) {
 		pfd := dwPfDist(hw)
 		for p := lo; p < hi; {
 			e := min(hi, p+group)
-			for ip, ps := range dwwpPasses[ik] {
+			for ip, ps := range dwwpPasses[ik][id] {
 				R, nt := ps[2], (s.Pad+ps[2]-1)/ps[2]
 				// The first pass streams the next planes in.
 				dwwpTab[ik][id][ip][relu](&a.x[p*hw], &a.dy[p*hw], &t.mf[0], &t.ml[0], 4*W, W/8, H/R-2*nt, e-p, &a.part[p*kk], pfd*b2i(ip == 0))

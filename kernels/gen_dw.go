@@ -549,14 +549,14 @@ func dbwdwp(K, D, R, kj0, nk int, relu bool) {
 	b.WriteString("\n")
 }
 
-// dwwpSkip reports that there is no dwwp kernel for K, D: with K = 5 and
-// dilation 2 a block of R = 2 rows meets each input row with one dy row
-// only, and the padded dww kernels (R = 4) do better.
-func dwwpSkip(K, D int) bool { return K == 5 && D == 2 }
-
-// dwwpPasses lists, by K index, the (kj0, nk, R) passes of the dwwp
-// kernels.
-var dwwpPasses = [2][][3]int{{{0, 3, 4}}, {{0, 2, 2}, {2, 2, 2}, {4, 1, 8}}}
+// dwwpPasses lists, by K and D index, the (kj0, nk, R) passes of the
+// dwwp kernels. With K = 5 and dilation 2 a block of R = 2 rows would meet
+// each input row with one dy row only: there every tap column is a pass of
+// its own, with blocks of 8 rows.
+var dwwpPasses = [2][2][][3]int{
+	{{{0, 3, 4}}, {{0, 3, 4}}},
+	{{{0, 2, 2}, {2, 2, 2}, {4, 1, 8}}, {{0, 1, 8}, {1, 1, 8}, {2, 1, 8}, {3, 1, 8}, {4, 1, 8}}},
+}
 
 // bwdw2 emits dww<K>D<D>S<S>R<R>J<kj0><nk>, the weight-gradient kernel
 // over a padded buffer (stride 2: split into even and odd columns, as dwf) that keeps the sums of the K·nk taps (ki, kj), kj0 <= kj <
@@ -1020,10 +1020,7 @@ func main() {
 				fwd(K, D, 1, R, 1)
 				fwd(K, D, 1, R, 2)
 			}
-			for _, ps := range dwwpPasses[K/5] {
-				if dwwpSkip(K, D) {
-					break
-				}
+			for _, ps := range dwwpPasses[K/5][D-1] {
 				dbwdwp(K, D, ps[2], ps[0], ps[1], false)
 				dbwdwp(K, D, ps[2], ps[0], ps[1], true)
 			}
@@ -1107,10 +1104,7 @@ func writeDecls() {
 	}
 	for ik, K := range []int{3, 5} {
 		for id, D := range []int{1, 2} {
-			for ip, ps := range dwwpPasses[ik] {
-				if dwwpSkip(K, D) {
-					break
-				}
+			for ip, ps := range dwwpPasses[ik][id] {
 				for _, relu := range []bool{false, true} {
 					n := fmt.Sprintf("dwwpK%dD%dR%dJ%d%d", K, D, ps[2], ps[0], ps[1])
 					if relu {
