@@ -36,3 +36,23 @@ func BenchmarkDWKernelRaw(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSgemmKernHot runs the 6×16 SGEMM micro-kernel alone on
+// L1-resident packed panels (kc deep; nt tiles a call, the B panel shared),
+// the ceiling of the packed SGEMM path against BenchmarkFMAPeak.
+func BenchmarkSgemmKernHot(b *testing.B) {
+	defer ktBenchSetup(b)()
+	for _, kc := range []int{64, 256} {
+		for _, nt := range []int{1, 8} {
+			a := ktVec(ktRand(1), sgemmMR*kc*nt)
+			bp := ktVec(ktRand(2), sgemmNR*kc)
+			c := make([]float32, sgemmMR*sgemmNR*nt)
+			b.Run(fmt.Sprintf("kc%d/tiles%d", kc, nt), func(b *testing.B) {
+				ktFlops(b, 2*float64(sgemmMR*sgemmNR*kc*nt), func() {
+					sgemmKern6x16(kc, &a[0], 4*sgemmMR, &bp[0], 4*sgemmNR, &c[0], 4*sgemmNR, 1, 1,
+						nt, 0, -4*sgemmNR*kc, 4*sgemmMR*sgemmNR, 0)
+				})
+			})
+		}
+	}
+}
