@@ -104,6 +104,7 @@ var (
 	reps   = flag.Int("reps", 7, "timed rounds per measurement (the fastest counts)")
 	minDur = flag.Duration("min", 60*time.Millisecond, "least duration of one round")
 	only   = flag.String("only", "", "run only shapes whose name contains this")
+	rounds = flag.Int("rounds", 4, "alternating rounds of ours and OpenBLAS per shape (the best of each counts)")
 )
 
 func main() {
@@ -130,7 +131,7 @@ func main() {
 		kernels.SetThreads(1)
 		// Interleave the two so that both see the same machine load.
 		var ours, theirs float64
-		for round := 0; round < 2; round++ {
+		for round := 0; round < max(1, *rounds); round++ {
 			o := best(func() { kernels.Sgemm(s.tA, s.tB, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, c, s.n) }, (*reps+1)/2, *minDur, threadCPU)
 			if round == 0 || o < ours {
 				ours = o
