@@ -249,15 +249,15 @@ type dwdpFunc func(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nb
 // [K==5][D==2][M0, M0 relu, M1, M2].
 var dwdpTab [2][2][4]dwdpFunc
 
-// dwRowsOK reports whether the table-free direct kernels take s (a "same"
-// stride-1 shape, dwDirectOK): planes of whole 8-row blocks and rows of
-// whole vectors, at least two of them unless the plane is a single block
-// (8×8 maps). The K = 5, dilation 2 kernel (16 input rows per block)
+// dwRowsOK reports whether the table-free direct kernels take s, which
+// dwDirectOK has already accepted (so rows are whole vectors): planes of
+// whole 8-row blocks, and at least two vectors a row unless the plane is a
+// single block (8×8 maps). The K = 5, dilation 2 kernel (16 input rows per block)
 // takes only planes without blocks inside (it has no such section: with
 // blocks inside it measured slower than the row-table kernel on the input
 // gradient).
 func dwRowsOK(s DWConv) bool {
-	return dwRowsOn && s.W%8 == 0 && (s.W >= 16 || s.H == dR) && s.H%dR == 0 &&
+	return dwRowsOn && (s.W >= 16 || s.H == dR) && s.H%dR == 0 &&
 		(s.H <= 2*dR || s.K*s.Dilation <= 6)
 }
 
