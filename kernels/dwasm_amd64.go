@@ -21,8 +21,9 @@ import (
 //     heights go through tables of row offsets (dwdf, dwwd: rows outside
 //     the plane point at a zero row, output rows past the end at a sink
 //     row). The weight-gradient kernels keep all nine tap sums in registers
-//     over the plane, each block of four dy rows loaded once and every input
-//     vector once per tap column;
+//     over the plane (K = 5: those of one or two tap columns a pass), each
+//     block of dy rows loaded once and every input vector once per tap
+//     column; with dilation 2 they walk the even rows, then the odd rows;
 //   - by output parity (stride-2 input gradient, "same" padding, W a
 //     multiple of 16): each parity class of dx is a dense correlation of dy
 //     with the taps of that parity (dwdr kernels), interleaved into dx;
@@ -917,32 +918,49 @@ type dwwpFunc func(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int
 
 // dwwpTab holds the table-free direct weight-gradient kernels (dbwdwp in
 // gen_dw.go): [K==5][D==2][pass, by dwwpPasses][relu].
-var dwwpTab [2][2][5][2]dwwpFunc
+var dwwpTab [2][2][3][2]dwwpFunc
 
 // dwwpPasses lists, by K and D index, the passes of the dwwp kernels:
-// first tap column, tap columns, block height R (as in gen_dw.go).
+// first tap column, tap columns, block height R (as in gen_dw.go). With
+// dilation 2 the kernels walk the even and then the odd rows of each plane
+// (see dwwpWalk), so the blocks share their input rows as with dilation 1.
+// Against the earlier dilation-2 kernels (blocks of 8 rows meeting input
+// rows 2 apart; for K = 5 five passes of one tap column on planes up to
+// 16×16, the padded kernels above), in one process, alternating calls,
+// median of 150, batch 64, one thread: K = 3 1.02–1.11×; K = 5 on 32×32
+// 1.10–1.11×, on 16×16 0.99–1.04× and on 8×8 0.97×.
 var dwwpPasses = [2][2][][3]int{
 	{{{0, 3, 4}}, {{0, 3, 4}}},
-	{{{0, 2, 2}, {2, 2, 2}, {4, 1, 8}}, {{0, 1, 8}, {1, 1, 8}, {2, 1, 8}, {3, 1, 8}, {4, 1, 8}}},
+	{{{0, 2, 2}, {2, 2, 2}, {4, 1, 8}}, {{0, 2, 2}, {2, 2, 2}, {4, 1, 4}}},
+}
+
+// dwwpWalk returns how the dwwp pass with blocks of R rows walks a plane of
+// s: nbmid, the blocks between the ⌈P/R⌉ at the top and as many at the
+// bottom of each walk (-1: a walk of a single block), and whether the
+// kernel takes s at all. With dilation 2 the kernels walk the even rows and
+// then the odd rows of a plane, H/2 rows each, with row dilation 1, so P =
+// (K-1)/2 rows either way.
+func dwwpWalk(s DWConv, R int) (nbmid int, ok bool) {
+	if s.H%s.Dilation != 0 {
+		return 0, false
+	}
+	rows := s.H / s.Dilation
+	nt := ((s.K-1)/2 + R - 1) / R
+	if rows%R != 0 || rows/R < 2*nt && !(rows == R && nt == 1) {
+		return 0, false
+	}
+	return rows/R - 2*nt, true
 }
 
 // dwwpOK reports whether the dwwp kernels take the "same" stride-1 shape
 // s: each pass needs its top and bottom blocks (⌈P/R⌉ of R rows each)
-// distinct, or a plane of a single block of R rows with R >= P.
+// distinct, or a walk of a single block of R rows with R >= P.
 func dwwpOK(s DWConv) bool {
 	if !dwRowsOn || !dwDirectOK(s) {
 		return false
 	}
-	if s.K == 5 && s.Dilation == 2 && s.H*s.W > 256 {
-		// Five passes: on planes larger than 16×16 the padded kernels
-		// (two passes of 4-row blocks) measured faster (one thread, best
-		// of five: 32×32 0.65–0.90×, 16×16 0.93–1.20×, 8×8 1.7×).
-		return false
-	}
 	for _, ps := range dwwpPasses[s.K/5][s.Dilation-1] {
-		R := ps[2]
-		nt := (s.Pad + R - 1) / R
-		if s.H%R != 0 || s.H/R < 2*nt && !(s.H == R && nt == 1) {
+		if _, ok := dwwpWalk(s, ps[2]); !ok {
 			return false
 		}
 	}
@@ -978,9 +996,9 @@ func dwBackwardWeightDirectBody(a *dwArgs, lo, hi int) {
 		for p := lo; p < hi; {
 			e := min(hi, p+group)
 			for ip, ps := range dwwpPasses[ik][id] {
-				R, nt := ps[2], (s.Pad+ps[2]-1)/ps[2]
+				nbmid, _ := dwwpWalk(s, ps[2])
 				// The first pass streams the next planes in.
-				dwwpTab[ik][id][ip][relu](&a.x[p*hw], &a.dy[p*hw], &t.mf[0], &t.ml[0], 4*W, W/8, H/R-2*nt, e-p, &a.part[p*kk], pfd*b2i(ip == 0))
+				dwwpTab[ik][id][ip][relu](&a.x[p*hw], &a.dy[p*hw], &t.mf[0], &t.ml[0], 4*W, W/8, nbmid, e-p, &a.part[p*kk], pfd*b2i(ip == 0))
 			}
 			p = e
 		}

@@ -347,34 +347,22 @@ func dwwpK5D1R8J41(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int
 func dwwpK5D1R8J41X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK5D2R8J01(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
+func dwwpK5D2R2J02(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK5D2R8J01X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
+func dwwpK5D2R2J02X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK5D2R8J11(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
+func dwwpK5D2R2J22(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK5D2R8J11X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
+func dwwpK5D2R2J22X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK5D2R8J21(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
+func dwwpK5D2R4J41(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK5D2R8J21X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
-
-//go:noescape
-func dwwpK5D2R8J31(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
-
-//go:noescape
-func dwwpK5D2R8J31X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
-
-//go:noescape
-func dwwpK5D2R8J41(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
-
-//go:noescape
-func dwwpK5D2R8J41X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
+func dwwpK5D2R4J41X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
 func dwdfK3D1M0(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
@@ -611,16 +599,12 @@ func init() {
 	dwwpTab[1][0][1][1] = dwwpK5D1R2J22X
 	dwwpTab[1][0][2][0] = dwwpK5D1R8J41
 	dwwpTab[1][0][2][1] = dwwpK5D1R8J41X
-	dwwpTab[1][1][0][0] = dwwpK5D2R8J01
-	dwwpTab[1][1][0][1] = dwwpK5D2R8J01X
-	dwwpTab[1][1][1][0] = dwwpK5D2R8J11
-	dwwpTab[1][1][1][1] = dwwpK5D2R8J11X
-	dwwpTab[1][1][2][0] = dwwpK5D2R8J21
-	dwwpTab[1][1][2][1] = dwwpK5D2R8J21X
-	dwwpTab[1][1][3][0] = dwwpK5D2R8J31
-	dwwpTab[1][1][3][1] = dwwpK5D2R8J31X
-	dwwpTab[1][1][4][0] = dwwpK5D2R8J41
-	dwwpTab[1][1][4][1] = dwwpK5D2R8J41X
+	dwwpTab[1][1][0][0] = dwwpK5D2R2J02
+	dwwpTab[1][1][0][1] = dwwpK5D2R2J02X
+	dwwpTab[1][1][1][0] = dwwpK5D2R2J22
+	dwwpTab[1][1][1][1] = dwwpK5D2R2J22X
+	dwwpTab[1][1][2][0] = dwwpK5D2R4J41
+	dwwpTab[1][1][2][1] = dwwpK5D2R4J41X
 	dwdfTab[0][0][0] = dwdfK3D1M0
 	dwdpTab[0][0][0] = dwdpK3D1M0
 	dwdfTab[0][0][1] = dwdfK3D1M0R

@@ -372,19 +372,30 @@ func vecLoop(l string, pos int, body func(pos, edge int), nv, mf, ml string, one
 // dbwdwp emits dwwpK<K>D<D>R<R>J<kj0><nk>[X](x *float32, dy *float32,
 // mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int), the direct "same"
 // stride-1 weight gradient of the taps (ki, kj), kj0 <= kj < kj0+nk, over
-// np consecutive planes of H×W (row pitch ld bytes) without row tables:
-// per plane nt = ⌈P/R⌉ blocks of R dy rows at the top, nbmid blocks inside
-// and nt at the bottom (H = R·(nbmid+2·nt)), or with nt = 1 and nbmid = -1
-// a single block (H = R), the input rows outside the
-// plane skipped at generation time (the block pointers may point outside
-// the plane, at input row oh0-P; no such row is read). The K·nk tap sums
-// of each plane stay in registers and are stored to out[K²·plane+ki·K+kj].
-// The first and last vectors of a row load the taps that reach past the
-// row ends masked (a single masked tap column keeps its mask in Y14); X
-// rectifies the input as it is loaded.
+// np consecutive planes of H×W (row pitch ld bytes) without row tables.
+//
+// Rows: a tap row ki·D apart from a dy row is an input row of the same
+// parity when D = 2, so with dilation 2 the kernel walks each plane twice,
+// over its even rows and then its odd rows, each a half-plane of H/2 rows
+// (pitch 2·ld) that it correlates with row dilation 1: the blocks of R dy
+// rows then share their input rows as with dilation 1 (R+K-1 input rows a
+// block instead of R+(K-1)·2), and every accumulator takes the FMAs of both
+// halves. In the columns the dilation stays D.
+//
+// A walk (the plane, or a half) is nt = ⌈P/R⌉ blocks of R dy rows at the
+// top, nbmid blocks inside and nt at the bottom (rows = R·(nbmid+2·nt)), or
+// with nt = 1 and nbmid = -1 a single block (rows = R), P = (K-1)/2·(row
+// dilation); the input rows outside the plane are skipped at generation
+// time (the block pointers may point outside the plane, at input row
+// oh0-P; no such row is read). The K·nk tap sums of each plane stay in
+// registers and are stored to out[K²·plane+ki·K+kj]. The first and last
+// vectors of a row load the taps that reach past the row ends masked (a
+// single masked tap column keeps its mask in Y14); X rectifies the input as
+// it is loaded.
 func dbwdwp(K, D, R, kj0, nk int, relu bool) {
-	P := D * (K - 1) / 2
-	nt := (P + R - 1) / R
+	P := D * (K - 1) / 2 // column padding
+	Pr := (K - 1) / 2    // row padding of a walk (row dilation 1)
+	nt := (Pr + R - 1) / R
 	name := fmt.Sprintf("dwwpK%dD%dR%dJ%d%d", K, D, R, kj0, nk)
 	if relu {
 		name += "X"
@@ -399,21 +410,24 @@ func dbwdwp(K, D, R, kj0, nk int, relu bool) {
 	p("MOVQ x+0(FP), SI")
 	p("MOVQ dy+8(FP), DI")
 	p("MOVQ ld+32(FP), R9")
+	if D == 2 {
+		p("SHLQ $1, R9") // a half-plane's row pitch
+	}
 	p("MOVQ out+64(FP), DX")
 	// The prefetch stream (as dint's, R·32 bytes of x and dy a vector
-	// step): R14 runs pfd bytes ahead of x, dy is R15 bytes from x; none
-	// when pfd is 0.
+	// step, over the plane in one walk or two): R14 runs pfd bytes ahead
+	// of x, dy is R15 bytes from x; none when pfd is 0.
 	p("MOVQ pfd+72(FP), R14")
 	p("ADDQ SI, R14")
 	p("MOVQ DI, R15")
 	p("SUBQ SI, R15")
-	// SI: input row -P of the plane.
-	p("IMUL3Q $%d, R9, AX", P)
+	// SI: input row -Pr of the walk.
+	p("IMUL3Q $%d, R9, AX", Pr)
 	p("SUBQ AX, SI")
 	if relu {
 		p("VXORPS Y13, Y13, Y13")
 	}
-	u := users(K, D, 1, R)
+	u := users(K, 1, 1, R)
 	// masked lists the tap columns of the pass that load masked in a
 	// vector of kind edge.
 	masked := func(edge int) []int {
@@ -491,7 +505,37 @@ func dbwdwp(K, D, R, kj0, nk int, relu bool) {
 		p("ADDQ AX, DI")
 		p("ADDQ AX, SI")
 	}
-	nrows := R + (K-1)*D
+	nrows := R + K - 1
+	// walk emits the blocks of one walk; l tells its labels apart.
+	walk := func(l string) {
+		if nt == 1 {
+			// A walk of one block (rows = R; nbmid = -1).
+			p("CMPQ nbmid+48(FP), $0")
+			p("JLT %s_single", l)
+		}
+		for bt := 0; bt < nt; bt++ {
+			// Block rows oh0 = bt·R: input row oh0-Pr+i exists iff i >= Pr-oh0.
+			block(fmt.Sprintf("%s_t%d", l, bt), max(0, Pr-bt*R), nrows)
+		}
+		p("MOVQ nbmid+48(FP), R10")
+		p("TESTQ R10, R10")
+		p("JZ %s_bottom", l)
+		label(l + "_inside")
+		block(l+"_in", 0, nrows)
+		p("DECQ R10")
+		p("JNZ %s_inside", l)
+		label(l + "_bottom")
+		for bb := 0; bb < nt; bb++ {
+			// oh0 = rows-(nt-bb)·R: input row oh0-Pr+i exists iff i < (nt-bb)·R+Pr.
+			block(fmt.Sprintf("%s_b%d", l, bb), 0, min(nrows, (nt-bb)*R+Pr))
+		}
+		if nt == 1 {
+			p("JMP %s_walked", l)
+			label(l + "_single")
+			block(l+"_one", Pr, min(nrows, R+Pr))
+			label(l + "_walked")
+		}
+	}
 	label(name + "_plane")
 	p("MOVQ SI, R13")
 	for ki := 0; ki < K; ki++ {
@@ -499,32 +543,21 @@ func dbwdwp(K, D, R, kj0, nk int, relu bool) {
 			p("VXORPS %s, %s, %s", acc(ki, j), acc(ki, j), acc(ki, j))
 		}
 	}
-	if nt == 1 {
-		// A plane of one block (H = R; nbmid = -1).
-		p("CMPQ nbmid+48(FP), $0")
-		p("JLT %s_single", name)
-	}
-	for bt := 0; bt < nt; bt++ {
-		// Block rows oh0 = bt·R: input row oh0-P+i exists iff i >= P-oh0.
-		block(fmt.Sprintf("%s_t%d", name, bt), max(0, P-bt*R), nrows)
-	}
-	p("MOVQ nbmid+48(FP), R10")
-	p("TESTQ R10, R10")
-	p("JZ %s_bottom", name)
-	label(name + "_inside")
-	block(name+"_in", 0, nrows)
-	p("DECQ R10")
-	p("JNZ %s_inside", name)
-	label(name + "_bottom")
-	for bb := 0; bb < nt; bb++ {
-		// oh0 = H-(nt-bb)·R: input row oh0-P+i exists iff i < (nt-bb)·R+P.
-		block(fmt.Sprintf("%s_b%d", name, bb), 0, min(nrows, (nt-bb)*R+P))
-	}
-	if nt == 1 {
-		p("JMP %s_sums", name)
-		label(name + "_single")
-		block(name+"_one", P, min(nrows, R+P))
-		label(name + "_sums")
+	walk(name + "_w0")
+	if D == 2 {
+		// The odd rows: SI and DI one row (half a pitch) below where the
+		// even walk started; after them, back up half a pitch again.
+		p("MOVQ R9, BX")
+		p("SHRQ $1, BX")
+		p("SUBQ R13, SI")
+		p("SUBQ SI, DI")
+		p("LEAQ (R13)(BX*1), SI")
+		p("ADDQ BX, DI")
+		walk(name + "_w1")
+		p("MOVQ R9, BX")
+		p("SHRQ $1, BX")
+		p("SUBQ BX, SI")
+		p("SUBQ BX, DI")
 	}
 	for ki := 0; ki < K; ki++ {
 		for j := 0; j < nk; j++ {
@@ -550,12 +583,11 @@ func dbwdwp(K, D, R, kj0, nk int, relu bool) {
 }
 
 // dwwpPasses lists, by K and D index, the (kj0, nk, R) passes of the
-// dwwp kernels. With K = 5 and dilation 2 a block of R = 2 rows would meet
-// each input row with one dy row only: there every tap column is a pass of
-// its own, with blocks of 8 rows.
+// dwwp kernels (the same for both dilations, whose rows the kernels walk
+// alike).
 var dwwpPasses = [2][2][][3]int{
 	{{{0, 3, 4}}, {{0, 3, 4}}},
-	{{{0, 2, 2}, {2, 2, 2}, {4, 1, 8}}, {{0, 1, 8}, {1, 1, 8}, {2, 1, 8}, {3, 1, 8}, {4, 1, 8}}},
+	{{{0, 2, 2}, {2, 2, 2}, {4, 1, 8}}, {{0, 2, 2}, {2, 2, 2}, {4, 1, 4}}},
 }
 
 // bwdw2 emits dww<K>D<D>S<S>R<R>J<kj0><nk>, the weight-gradient kernel
