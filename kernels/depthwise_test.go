@@ -106,11 +106,13 @@ func dwCases() []DWConv {
 	// one to five vectors per row, heights that are not a multiple of the
 	// 8-row block and heights below the padding; heights that are whole
 	// 8-row blocks (the table-free kernels: a single block, first and last
-	// block only, and one to two blocks inside; one to five vectors).
+	// block only, and one to four blocks inside; one to five vectors; the
+	// dilation-2 weight-gradient kernels walk the even and the odd rows
+	// apart, so that 48 rows give them walks with blocks inside).
 	for _, k := range []int{3, 5} {
 		for _, d := range []int{1, 2} {
 			for _, hw := range [][2]int{{1, 8}, {3, 16}, {5, 24}, {13, 32}, {20, 40}, {16, 8}, {24, 24}, {32, 40}, {16, 32},
-				{8, 8}, {8, 16}, {8, 24}, {4, 16}} {
+				{8, 8}, {8, 16}, {8, 24}, {4, 16}, {48, 16}} {
 				for _, relu := range []bool{false, true} {
 					cs = append(cs, DWConv{C: 2, N: 2, H: hw[0], W: hw[1], K: k, Stride: 1, Pad: d * (k - 1) / 2, Dilation: d, ReLUIn: relu})
 				}
