@@ -40,7 +40,7 @@
 //   - depthwise convolution still sees whole contiguous H×W planes.
 //
 // Measured with BenchmarkLayout (go test -bench Layout -kthreads=1; one
-// thread of a 2-vCPU AMD EPYC (Zen 4) VM shared with other jobs, batch 64,
+// thread of a 2-vCPU AMD EPYC (Zen 3) VM shared with other jobs, batch 64,
 // C→C 1×1 convolution through Sgemm, statistics = SumSquares per run; best
 // of two runs):
 //
