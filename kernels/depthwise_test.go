@@ -106,9 +106,10 @@ func dwCases() []DWConv {
 	// one to five vectors per row, heights that are not a multiple of the
 	// 8-row block and heights below the padding; heights that are whole
 	// 8-row blocks (the table-free kernels: a single block, first and last
-	// block only, and one to four blocks inside; one to five vectors; the
-	// dilation-2 weight-gradient kernels walk the even and the odd rows
-	// apart, so that 48 rows give them walks with blocks inside).
+	// block only, and one to four blocks inside; one to five vectors; with
+	// dilation 2 the kernels take even and odd rows apart, the forward ones
+	// in blocks of 16 rows and the weight-gradient ones in two walks of H/2,
+	// so that 48 rows give both blocks inside).
 	for _, k := range []int{3, 5} {
 		for _, d := range []int{1, 2} {
 			for _, hw := range [][2]int{{1, 8}, {3, 16}, {5, 24}, {13, 32}, {20, 40}, {16, 8}, {24, 24}, {32, 40}, {16, 32},

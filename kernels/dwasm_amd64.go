@@ -252,15 +252,18 @@ var dwdpTab [2][2][4]dwdpFunc
 
 // dwRowsOK reports whether the table-free direct kernels take s, which
 // dwDirectOK has already accepted (so rows are whole vectors): planes of
-// whole 8-row blocks, and at least two vectors a row unless the plane is a
-// single block (8×8 maps). The K = 5, dilation 2 kernel (16 input rows per block)
-// takes only planes without blocks inside (it has no such section: with
-// blocks inside it measured slower than the row-table kernel on the input
-// gradient).
+// whole blocks, and at least two vectors a row unless the plane is a
+// single block. A block is 8 rows with dilation 1 and 16 with dilation 2
+// (8 even rows and 8 odd ones: see dint in gen_dw.go), so 8×8 maps take
+// them with dilation 1 and 16×16 and larger with either.
 func dwRowsOK(s DWConv) bool {
-	return dwRowsOn && (s.W >= 16 || s.H == dR) && s.H%dR == 0 &&
-		(s.H <= 2*dR || s.K*s.Dilation <= 6)
+	rows := dwBlockRows(s)
+	return dwRowsOn && s.H%rows == 0 && (s.W >= 16 || s.H == rows)
 }
+
+// dwBlockRows is the number of plane rows in a block of the table-free
+// forward and input-gradient kernels.
+func dwBlockRows(s DWConv) int { return dR * s.Dilation }
 
 // dwRowsOn enables the table-free direct kernels (benchmarks switch it
 // off to compare with the row-table kernels).
@@ -281,7 +284,15 @@ func dwDirectRun(fn dwdpFunc, out, in, m []float32, w *float32, t *dwTabs, s DWC
 		dm = addr(&m[lo*hw]) - addr(&out[lo*hw])
 	}
 	pfd, pfy := dwPfDist(hw), addr(&out[lo*hw])-addr(&in[lo*hw])
-	fn(&out[lo*hw], &in[lo*hw], w, &t.mf[0], &t.ml[0], 4*s.W, s.W/8, s.H/dR-2, hi-lo, dm, pfd, pfy)
+	if s.Dilation == 2 {
+		// The kernel visits a band's even rows, then its odd rows, which
+		// the hardware prefetchers follow worse than a plain walk down the
+		// plane: the stream pays on 16×16 maps too (C=64: 1.06–1.31×,
+		// C=16: 0.94–1.04×, one thread, in one process against the stream
+		// off, alternating calls).
+		pfd = dwPfWhole(hw)
+	}
+	fn(&out[lo*hw], &in[lo*hw], w, &t.mf[0], &t.ml[0], 4*s.W, s.W/8, s.H/dwBlockRows(s)-2, hi-lo, dm, pfd, pfy)
 }
 
 // dwPfAhead is how far (bytes, rounded up to whole planes) the prefetch
@@ -297,8 +308,11 @@ func dwPfDist(hw int) int {
 	if hw < dwPfMin {
 		return 0
 	}
-	return 4 * hw * max(1, (dwPfAhead+4*hw-1)/(4*hw))
+	return dwPfWhole(hw)
 }
+
+// dwPfWhole is dwPfAhead rounded up to whole planes of hw floats.
+func dwPfWhole(hw int) int { return 4 * hw * max(1, (dwPfAhead+4*hw-1)/(4*hw)) }
 
 // dwDirectOK reports whether the direct stride-1 kernels handle s: "same"
 // padding (the output plane is the input plane's size) and W a multiple of

@@ -788,22 +788,22 @@ func dfwd(K, D, mode int, relu bool) {
 	b.WriteString("\n")
 }
 
-// dintInside reports whether the dwdp kernel for K, D has its section of
-// blocks inside the plane: the K = 5, dilation 2 one serves only planes of
-// two blocks (see dwRowsOK in dwasm_amd64.go), and nbmid must be 0.
-func dintInside(K, D int) bool { return K*D <= 6 }
-
 // dint emits dwdpK<K>D<D>M<mode>[R](y *float32, x *float32, w *float32,
 // mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int), the direct stride-1 "same"
-// kernel without row tables: np consecutive planes of H×W (H = 8·(nbmid+2),
-// row pitch ld bytes, the same filter), each as a first block of 8 output
-// rows, nbmid blocks inside and a last block (or, for nbmid = -1, a
-// plane of 8 rows, as one block), rows addressed by pointer
-// arithmetic: the input rows above (below) the plane, which only the first
-// (last) block reads, are skipped at generation time. The first and last
-// vector of a row (nv >= 2, or 1 for planes of 8 rows: then both ends)
-// load the taps that reach past the row ends masked, as dfwd. Modes as dfwd; mode 2 reads the mask plane at byte
-// offset dm from the output.
+// kernel without row tables: np consecutive planes of H×W (row pitch ld
+// bytes, the same filter), rows addressed by pointer arithmetic: a first
+// block of 8 output rows, nbmid blocks inside and a last block (or, for
+// nbmid = -1, a single block of 8 rows); the input rows above (below) the
+// plane, which only the first (last) block reads, are skipped at
+// generation time. With dilation 1 a block is 8 consecutive rows (H =
+// 8·(nbmid+2)). With dilation 2 the taps of an output row reach input rows
+// of its own parity only: a block is the 8 even rows of a band of 16
+// followed by its 8 odd rows, each a correlation with row dilation 1 over
+// rows of pitch 2·ld (H = 16·(nbmid+2)), so that a block reads 8+K-1 input
+// rows instead of 8+2(K-1). The first and last vector of a row (nv >= 2, or
+// 1 for single blocks: then both ends) load the taps that reach past the
+// row ends masked, as dfwd. Modes as dfwd; mode 2 reads the mask plane at
+// byte offset dm from the output.
 //
 // Every vector step covers 8×8 outputs, 256 bytes of y (and, on average,
 // of x): it prefetches the next 256 bytes of a stream that runs pfd bytes
@@ -815,7 +815,8 @@ func dintInside(K, D int) bool { return K*D <= 6 }
 // Prefetches past the end of the tensors are harmless (they do not fault).
 // With pfd = 0 there is no stream.
 func dint(K, D, mode int, relu bool) {
-	P := D * (K - 1) / 2
+	P := D * (K - 1) / 2 // column padding
+	Pr := (K - 1) / 2    // row padding (row dilation 1)
 	name := fmt.Sprintf("dwdpK%dD%dM%d", K, D, mode)
 	if relu {
 		name += "R"
@@ -825,6 +826,9 @@ func dint(K, D, mode int, relu bool) {
 	p("MOVQ x+8(FP), SI")
 	p("MOVQ w+16(FP), DX")
 	p("MOVQ ld+40(FP), R9")
+	if D == 2 {
+		p("SHLQ $1, R9") // the pitch of a parity's rows
+	}
 	if mode == 2 {
 		p("MOVQ dm+72(FP), R15")
 	}
@@ -833,11 +837,11 @@ func dint(K, D, mode int, relu bool) {
 	if relu {
 		p("VXORPS Y13, Y13, Y13")
 	}
-	u := users(K, D, 1, dR)
-	// Section pos: 0 inside (x at input row oh0-P), 1 first block (x at
-	// row 0, rows above skipped), 2 last block (x at row oh0-P, rows below
-	// skipped), 3 the only block of a plane of 8 rows (x at row 0, rows
-	// above and below skipped).
+	u := users(K, 1, 1, dR)
+	// Section pos: 0 inside (x at input row oh0-Pr), 1 first block (x at
+	// row 0, rows above skipped), 2 last block (x at row oh0-Pr, rows below
+	// skipped), 3 the only block of a plane (x at row 0, rows above and
+	// below skipped).
 	streams := []func() string{argInAX("pfy+88(FP)")}
 	if mode == 2 {
 		// The mask is dm (R15) bytes from y: AX still holds pfy.
@@ -847,16 +851,16 @@ func dint(K, D, mode int, relu bool) {
 		pfStep(name, "pfd+80(FP)", 4, streams...)
 		first := 0
 		if pos == 1 || pos == 3 {
-			first = P
+			first = Pr
 		}
 		valid := func(i int) bool {
 			switch pos {
 			case 1:
-				return i >= P
+				return i >= Pr
 			case 2:
-				return i < dR+P
+				return i < dR+Pr
 			case 3:
-				return i >= P && i < dR+P
+				return i >= Pr && i < dR+Pr
 			}
 			return true
 		}
@@ -901,14 +905,30 @@ func dint(K, D, mode int, relu bool) {
 		p("ADDQ $32, R8")
 		p("ADDQ $32, R13")
 	}
-	// block emits the vector loop of one block of section pos at SI, DI,
-	// and advances DI by 8 rows.
-	block := func(pos int) {
-		l := fmt.Sprintf("%s_s%d", name, pos)
+	// rows emits the vector loop of 8 rows (of pitch R9) of section pos at
+	// SI, DI.
+	rows := func(l string, pos int) {
 		vecLoop(l, pos, body, "nv+48(FP)", "mf+24(FP)", "ml+32(FP)", pos == 3, func() {
 			p("MOVQ SI, R8")
 			p("MOVQ DI, R13")
 		})
+	}
+	// block emits one block of section pos and advances DI past it.
+	block := func(pos int) {
+		l := fmt.Sprintf("%s_s%d", name, pos)
+		rows(l, pos)
+		if D == 2 {
+			// The odd rows: one plane row (half the pitch) down.
+			p("MOVQ R9, AX")
+			p("SHRQ $1, AX")
+			p("ADDQ AX, SI")
+			p("ADDQ AX, DI")
+			rows(l+"_odd", pos)
+			p("MOVQ R9, AX")
+			p("SHRQ $1, AX")
+			p("SUBQ AX, SI")
+			p("SUBQ AX, DI")
+		}
 		p("IMUL3Q $%d, R9, AX", dR)
 		p("ADDQ AX, DI")
 	}
@@ -917,34 +937,30 @@ func dint(K, D, mode int, relu bool) {
 	p("CMPQ nbmid+56(FP), $0")
 	p("JLT %s_single", name)
 	block(1)
-	p("IMUL3Q $%d, R9, AX", dR-P)
+	p("IMUL3Q $%d, R9, AX", dR-Pr)
 	p("ADDQ AX, SI")
-	if dintInside(K, D) {
-		p("MOVQ nbmid+56(FP), R11")
-		p("TESTQ R11, R11")
-		p("JZ %s_bottom", name)
-		label(name + "_inside")
-		block(0)
-		p("IMUL3Q $%d, R9, AX", dR)
-		p("ADDQ AX, SI")
-		p("DECQ R11")
-		p("JNZ %s_inside", name)
-		label(name + "_bottom")
-	}
+	p("MOVQ nbmid+56(FP), R11")
+	p("TESTQ R11, R11")
+	p("JZ %s_bottom", name)
+	label(name + "_inside")
+	block(0)
+	p("IMUL3Q $%d, R9, AX", dR)
+	p("ADDQ AX, SI")
+	p("DECQ R11")
+	p("JNZ %s_inside", name)
+	label(name + "_bottom")
 	block(2)
 	p("JMP %s_next", name)
 	label(name + "_single")
 	block(3)
-	// Next plane: x right after this one (y already is).
+	// Next plane: x right after this one (y already is), 8·(nbmid+2)
+	// rows of pitch R9 from R10.
 	label(name + "_next")
-	p("MOVQ R10, SI")
-	p("IMUL3Q $%d, R9, AX", dR)
-	p("ADDQ AX, SI")
 	p("MOVQ nbmid+56(FP), AX")
-	p("ADDQ $1, AX")
+	p("ADDQ $2, AX")
 	p("IMULQ R9, AX")
 	p("SHLQ $3, AX")
-	p("ADDQ AX, SI")
+	p("LEAQ (R10)(AX*1), SI")
 	p("DECQ np+64(FP)")
 	p("JNZ %s_plane", name)
 	p("VZEROUPPER")
