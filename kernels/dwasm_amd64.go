@@ -941,8 +941,8 @@ var dwwpTab [2][2][3][2]dwwpFunc
 // Against the earlier dilation-2 kernels (blocks of 8 rows meeting input
 // rows 2 apart; for K = 5 five passes of one tap column on planes up to
 // 16×16, the padded kernels above), in one process, alternating calls,
-// median of 150, batch 64, one thread: K = 3 1.02–1.11×; K = 5 on 32×32
-// 1.10–1.11×, on 16×16 0.99–1.04× and on 8×8 0.97×.
+// median of 150, batch 64, one thread: K = 3 1.00–1.12×; K = 5 on 32×32
+// 1.10–1.20×, on 16×16 0.94–1.04× and on 8×8 0.91–0.97×.
 var dwwpPasses = [2][2][][3]int{
 	{{{0, 3, 4}}, {{0, 3, 4}}},
 	{{{0, 2, 2}, {2, 2, 2}, {4, 1, 8}}, {{0, 2, 2}, {2, 2, 2}, {4, 1, 4}}},
