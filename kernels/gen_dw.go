@@ -384,8 +384,8 @@ func vecLoop(l string, pos int, body func(pos, edge int), nv, mf, ml string, one
 //
 // A walk (the plane, or a half) is nt = ⌈P/R⌉ blocks of R dy rows at the
 // top, nbmid blocks inside and nt at the bottom (rows = R·(nbmid+2·nt)), or
-// with nt = 1 and nbmid = -1 a single block (rows = R), P = (K-1)/2·(row
-// dilation); the input rows outside the plane are skipped at generation
+// with nt = 1 and nbmid = -1 a single block (rows = R), P = (K-1)/2 (row
+// dilation 1); the input rows outside the plane are skipped at generation
 // time (the block pointers may point outside the plane, at input row
 // oh0-P; no such row is read). The K·nk tap sums of each plane stay in
 // registers and are stored to out[K²·plane+ki·K+kj]. The first and last
@@ -583,8 +583,9 @@ func dbwdwp(K, D, R, kj0, nk int, relu bool) {
 }
 
 // dwwpPasses lists, by K and D index, the (kj0, nk, R) passes of the
-// dwwp kernels (the same for both dilations, whose rows the kernels walk
-// alike).
+// dwwp kernels. Both dilations walk rows alike; the last K = 5 pass of
+// dilation 2 takes blocks of 4 rows so that 8×8 maps (walks of 4 rows)
+// fit.
 var dwwpPasses = [2][2][][3]int{
 	{{{0, 3, 4}}, {{0, 3, 4}}},
 	{{{0, 2, 2}, {2, 2, 2}, {4, 1, 8}}, {{0, 2, 2}, {2, 2, 2}, {4, 1, 4}}},
