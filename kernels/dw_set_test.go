@@ -32,29 +32,29 @@ func TestDepthwiseBackwardInputSet(t *testing.T) {
 	})
 }
 
-// BenchmarkDepthwiseBackwardInputSet compares, on the reduction-cell
-// shapes (batch 64), the overwriting input gradient with what it replaces
-// for a fresh gradient: clearing dx, then adding to it.
+// BenchmarkDepthwiseBackwardInputSet compares the overwriting input
+// gradient with what it replaces for a fresh gradient, clearing dx and then
+// adding to it, call by call in one loop (ktPair: a = clear+add, b = set;
+// a/b is the speedup), batch 64: the reduction-cell shapes (stride 2) and
+// the second depthwise convolution of a separable convolution in the C=16
+// search network (stride 1, after a batch norm: its gradient is fresh).
 func BenchmarkDepthwiseBackwardInputSet(b *testing.B) {
 	defer ktBenchSetup(b)()
-	for _, kd := range [][2]int{{3, 1}, {5, 1}} {
-		k, d := kd[0], kd[1]
-		s := DWConv{C: 16, N: 64, H: 32, W: 32, K: k, Stride: 2, Pad: d * (k - 1) / 2, Dilation: d, ReLUIn: true}
+	type shape struct{ k, stride, hw, c int }
+	for _, sh := range []shape{{3, 2, 32, 16}, {5, 2, 32, 16}, {3, 1, 32, 16}, {5, 1, 32, 16}, {3, 1, 16, 32}, {5, 1, 16, 32}, {3, 1, 8, 64}, {5, 1, 8, 64}} {
+		k := sh.k
+		s := DWConv{C: sh.c, N: 64, H: sh.hw, W: sh.hw, K: k, Stride: sh.stride, Pad: (k - 1) / 2, Dilation: 1, ReLUIn: true}
 		r := ktRand(1)
 		x := ktVec(r, s.C*s.N*s.H*s.W)
 		w := ktVec(r, s.C*k*k)
 		dy := ktVec(r, s.C*s.N*s.OutH()*s.OutW())
 		dx := make([]float32, len(x))
-		flops := 2 * float64(k*k*len(dy))
-		name := fmt.Sprintf("K%dD%d/32x32/C16", k, d)
-		b.Run(name+"/clear+add", func(b *testing.B) {
-			ktFlops(b, flops, func() {
+		name := fmt.Sprintf("S%dK%d/%dx%d/C%d", sh.stride, k, sh.hw, sh.hw, sh.c)
+		b.Run(name, func(b *testing.B) {
+			ktPair(b, func() {
 				Fill(dx, 0)
 				DepthwiseConvBackwardInput(dx, dy, w, x, s)
-			})
-		})
-		b.Run(name+"/set", func(b *testing.B) {
-			ktFlops(b, flops, func() { DepthwiseConvBackwardInputSet(dx, dy, w, x, s) })
+			}, func() { DepthwiseConvBackwardInputSet(dx, dy, w, x, s) })
 		})
 	}
 }

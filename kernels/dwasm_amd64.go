@@ -242,13 +242,13 @@ const dR = 8
 
 type dwdfFunc func(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
 
-var dwdfTab [2][2][4]dwdfFunc // [K==5][D==2][M0, M0 relu, M1, M2]
+var dwdfTab [2][2][5]dwdfFunc // [K==5][D==2][M0, M0 relu, M1, M2, M3]
 
 type dwdpFunc func(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
 
 // dwdpTab holds the direct kernels without row tables (dint in gen_dw.go):
-// [K==5][D==2][M0, M0 relu, M1, M2].
-var dwdpTab [2][2][4]dwdpFunc
+// [K==5][D==2][M0, M0 relu, M1, M2, M3].
+var dwdpTab [2][2][5]dwdpFunc
 
 // dwRowsOK reports whether the table-free direct kernels take s, which
 // dwDirectOK has already accepted (so rows are whole vectors): planes of
@@ -521,14 +521,15 @@ func dwBInJobs(s DWConv) *jobs[dwArgs] {
 
 // dwBackwardInputSetAsm writes the input gradient into dx (ignoring what dx
 // held) when a kernel can do it without clearing dx first, and reports
-// whether it did: the stride-2 input gradient by parity when every parity
+// whether it did: the direct stride-1 kernels (which store instead of
+// adding), and the stride-2 input gradient by parity when every parity
 // class of the rows and columns receives taps (dilation 1), so that the
 // interleaving pass writes every element of dx.
 func dwBackwardInputSetAsm(dx, dy, w, x []float32, s DWConv) bool {
 	if !dwBackwardInputSetsAll(s) {
 		return false
 	}
-	dwBInParityJobs.do(s.C*s.N, 1, dwArgs{dx: dx, dy: dy, w: w, x: x, s: s, set: true})
+	dwBInJobs(s).do(s.C*s.N, 1, dwArgs{dx: dx, dy: dy, w: w, x: x, s: s, set: true})
 	return true
 }
 
@@ -709,15 +710,22 @@ func dwBackwardInputParityBody(a *dwArgs, lo, hi int) {
 }
 
 // dwBackwardInputDirectBody: dx += the stride-1 convolution of dy with the
-// flipped filter (padding D(K-1)-P = P), masked by x > 0 after a ReLU.
+// flipped filter (padding D(K-1)-P = P), masked by x > 0 after a ReLU; with
+// a.set, dx = that instead (modes M0 and M3: dx is not read).
 func dwBackwardInputDirectBody(a *dwArgs, lo, hi int) {
 	s := a.s
 	H, W, kk := s.H, s.W, s.K*s.K
 	hw := H * W
 	ik, id, _ := dwIdx(s)
-	mode := 2
+	mode := 2 // index into the kernel tables: M1, M2, M0, M3
 	if s.ReLUIn {
 		mode = 3
+	}
+	if a.set {
+		mode = 0
+		if s.ReLUIn {
+			mode = 4
+		}
 	}
 	fn := dwdfTab[ik][id][mode]
 	t := getDWTabs(s)
@@ -900,6 +908,9 @@ func dwBackwardBothAsm(dx, part, dy, w, x []float32, s DWConv, set bool) {
 // dwBackwardInputSetsAll reports whether dwBackwardInputSetAsm writes dx
 // itself for s.
 func dwBackwardInputSetsAll(s DWConv) bool {
+	if dwDirectOK(s) {
+		return true
+	}
 	if !dwParityOK(s) {
 		return false
 	}

@@ -695,7 +695,9 @@ const dR = 8
 // outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb,
 // pfd, pfy, pfm int):
 // nb blocks of 8 output rows × nv vectors; mode 0 stores, 1 adds, 2 adds
-// where the mask plane m > 0; relu rectifies the input as it is loaded.
+// where the mask plane m > 0, 3 stores where m > 0 and zero elsewhere (a
+// fresh input gradient after a ReLU: the output is not read); relu
+// rectifies the input as it is loaded.
 func dfwd(K, D, mode int, relu bool) {
 	P := D * (K - 1) / 2
 	name := fmt.Sprintf("dwdfK%dD%dM%d", K, D, mode)
@@ -715,9 +717,9 @@ func dfwd(K, D, mode int, relu bool) {
 	}
 	u := users(K, D, 1, dR)
 	// The prefetch stream of dint: 256 bytes of in, out (pfy bytes from
-	// in) and, in mode 2, m (pfm) a step.
+	// in) and, in modes 2 and 3, m (pfm) a step.
 	streams := []func() string{argInAX("pfy+96(FP)")}
-	if mode == 2 {
+	if mode >= 2 {
 		streams = append(streams, argInAX("pfm+104(FP)"))
 	}
 	body := func(edge bool) {
@@ -738,7 +740,7 @@ func dfwd(K, D, mode int, relu bool) {
 				tapFMA(fmt.Sprintf("%d(R8)(AX*1)", off), mask, relu, us, wTap, outAcc)
 			}
 		}
-		if mode == 2 {
+		if mode >= 2 {
 			p("VXORPS Y15, Y15, Y15")
 		}
 		for oh := 0; oh < dR; oh++ {
@@ -746,11 +748,13 @@ func dfwd(K, D, mode int, relu bool) {
 			switch mode {
 			case 1:
 				p("VADDPS (R13)(AX*1), %s, %s", accReg(oh), accReg(oh))
-			case 2:
+			case 2, 3:
 				p("MOVQ %d(R11), BX", 8*oh)
 				p("VCMPPS $0x11, (CX)(BX*1), Y15, Y14")
 				p("VANDPS Y14, %s, %s", accReg(oh), accReg(oh))
-				p("VADDPS (R13)(AX*1), %s, %s", accReg(oh), accReg(oh))
+				if mode == 2 {
+					p("VADDPS (R13)(AX*1), %s, %s", accReg(oh), accReg(oh))
+				}
 			}
 			p("VMOVUPS %s, (R13)(AX*1)", accReg(oh))
 		}
@@ -803,13 +807,13 @@ func dfwd(K, D, mode int, relu bool) {
 // rows of pitch 2·ld (H = 16·(nbmid+2)), so that a block reads 8+K-1 input
 // rows instead of 8+2(K-1). The first and last vector of a row (nv >= 2, or
 // 1 for single blocks: then both ends) load the taps that reach past the
-// row ends masked, as dfwd. Modes as dfwd; mode 2 reads the mask plane at
-// byte offset dm from the output.
+// row ends masked, as dfwd. Modes as dfwd; modes 2 and 3 read the mask
+// plane at byte offset dm from the output.
 //
 // Every vector step covers 8×8 outputs, 256 bytes of y (and, on average,
 // of x): it prefetches the next 256 bytes of a stream that runs pfd bytes
-// ahead of x, and the same offsets of y (pfy bytes from x) and in mode 2
-// of the mask. The stream keeps pace with the computation and is spread
+// ahead of x, and the same offsets of y (pfy bytes from x) and in modes 2
+// and 3 of the mask. The stream keeps pace with the computation and is spread
 // evenly over it, so the next planes arrive while this one is computed.
 // On 32×32 planes out of cache it measured up to twice as fast as
 // prefetching each next plane whole before computing it (bench/README.md).
@@ -830,7 +834,7 @@ func dint(K, D, mode int, relu bool) {
 	if D == 2 {
 		p("SHLQ $1, R9") // the pitch of a parity's rows
 	}
-	if mode == 2 {
+	if mode >= 2 {
 		p("MOVQ dm+72(FP), R15")
 	}
 	p("MOVQ pfd+80(FP), R14")
@@ -844,7 +848,7 @@ func dint(K, D, mode int, relu bool) {
 	// skipped), 3 the only block of a plane (x at row 0, rows above and
 	// below skipped).
 	streams := []func() string{argInAX("pfy+88(FP)")}
-	if mode == 2 {
+	if mode >= 2 {
 		// The mask is dm (R15) bytes from y: AX still holds pfy.
 		streams = append(streams, func() string { p("ADDQ R15, AX"); return "AX" })
 	}
@@ -885,7 +889,7 @@ func dint(K, D, mode int, relu bool) {
 				tapFMA(fmt.Sprintf("%d(AX)", off), mask, relu, us, wTap, outAcc)
 			}
 		}
-		if mode == 2 {
+		if mode >= 2 {
 			p("VXORPS Y15, Y15, Y15")
 		}
 		p("MOVQ R13, BX")
@@ -893,10 +897,12 @@ func dint(K, D, mode int, relu bool) {
 			switch mode {
 			case 1:
 				p("VADDPS (BX), %s, %s", accReg(oh), accReg(oh))
-			case 2:
+			case 2, 3:
 				p("VCMPPS $0x11, (BX)(R15*1), Y15, Y14")
 				p("VANDPS Y14, %s, %s", accReg(oh), accReg(oh))
-				p("VADDPS (BX), %s, %s", accReg(oh), accReg(oh))
+				if mode == 2 {
+					p("VADDPS (BX), %s, %s", accReg(oh), accReg(oh))
+				}
 			}
 			p("VMOVUPS %s, (BX)", accReg(oh))
 			if oh < dR-1 {
@@ -1047,7 +1053,7 @@ var rectShapes = [][2]int{{1, 1}, {1, 2}, {2, 1}, {2, 2}, {2, 3}, {3, 2}, {3, 3}
 var directVariants = []struct {
 	mode int
 	relu bool
-}{{0, false}, {0, true}, {1, false}, {2, false}}
+}{{0, false}, {0, true}, {1, false}, {2, false}, {3, false}}
 
 func b2i(b bool) int {
 	if b {

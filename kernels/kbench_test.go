@@ -4,7 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"runtime"
+	"slices"
 	"testing"
+	"time"
 )
 
 // Benchmarks of the non-GEMM kernels. GFLOP/s counts 2·K²·C·N·Ho·Wo flops
@@ -57,6 +59,34 @@ func ktRun(b *testing.B, f func(), amount float64, unit string, peak bool) {
 }
 
 func ktFlops(b *testing.B, flops float64, f func()) { ktRun(b, f, flops, "GFLOP/s", true) }
+
+// ktPair times two ways of doing the same work call by call, alternately,
+// b.N times each, and reports the median time of each (a-ms, b-ms) and
+// their ratio a/b (speedup of b). On a shared machine whose speed drifts
+// between runs, the two see the same conditions, so the ratio repeats far
+// better than that of two separate benchmarks.
+func ktPair(b *testing.B, fa, fb func()) {
+	fa()
+	fb()
+	ta, tb := make([]float64, 0, b.N), make([]float64, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		fa()
+		t1 := time.Now()
+		fb()
+		t2 := time.Now()
+		ta = append(ta, t1.Sub(t0).Seconds())
+		tb = append(tb, t2.Sub(t1).Seconds())
+	}
+	b.StopTimer()
+	slices.Sort(ta)
+	slices.Sort(tb)
+	ma, mb := ta[len(ta)/2], tb[len(tb)/2]
+	b.ReportMetric(1e3*ma, "a-ms")
+	b.ReportMetric(1e3*mb, "b-ms")
+	b.ReportMetric(ma/mb, "a/b")
+}
 
 func ktBytes(b *testing.B, bytes float64, f func()) { ktRun(b, f, bytes, "GB/s", false) }
 
