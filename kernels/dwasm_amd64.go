@@ -284,12 +284,20 @@ func dwDirectRun(fn dwdpFunc, out, in, m []float32, w *float32, t *dwTabs, s DWC
 		dm = addr(&m[lo*hw]) - addr(&out[lo*hw])
 	}
 	pfd, pfy := dwPfDist(hw), addr(&out[lo*hw])-addr(&in[lo*hw])
-	if s.Dilation == 2 {
+	switch {
+	case s.Dilation == 2:
 		// The kernel visits a band's even rows, then its odd rows, which
 		// the hardware prefetchers follow worse than a plain walk down the
 		// plane: the stream pays on 16×16 maps too (C=64: 1.06–1.31×,
 		// C=16: 0.94–1.04×, one thread, in one process against the stream
 		// off, alternating calls).
+		pfd = dwPfWhole(hw)
+	case s.C*s.N*hw >= dwPfBig:
+		// Tensors this large come from beyond L2 whatever the plane size:
+		// on 16×16 maps at C=64, batch 64 (4 MiB), the stream measured
+		// 0.97–1.00 (3×3 forward), 1.10–1.31 (3×3 input gradient),
+		// 1.24–1.37 (5×5 forward) and 1.04–1.18 (5×5 input gradient);
+		// at C=32 (2 MiB) the 3×3 passes lost 6–10% with it.
 		pfd = dwPfWhole(hw)
 	}
 	fn(&out[lo*hw], &in[lo*hw], w, &t.mf[0], &t.ml[0], 4*s.W, s.W/8, s.H/dwBlockRows(s)-2, hi-lo, dm, pfd, pfy)
@@ -310,6 +318,10 @@ func dwPfDist(hw int) int {
 	}
 	return dwPfWhole(hw)
 }
+
+// dwPfBig is the tensor size (floats) from which the forward and
+// input-gradient kernels run the stream on small planes too.
+const dwPfBig = 1 << 20
 
 // dwPfWhole is dwPfAhead rounded up to whole planes of hw floats.
 func dwPfWhole(hw int) int { return 4 * hw * max(1, (dwPfAhead+4*hw-1)/(4*hw)) }
