@@ -290,20 +290,18 @@ func dwDirectRun(fn dwdpFunc, out, in, m []float32, w *float32, t *dwTabs, s DWC
 		dm = addr(&m[lo*hw]) - addr(&out[lo*hw])
 	}
 	pfd, pfy := dwPfDist(hw), addr(&out[lo*hw])-addr(&in[lo*hw])
-	switch {
-	case s.Dilation == 2:
-		// The kernel visits a band's even rows, then its odd rows, which
-		// the hardware prefetchers follow worse than a plain walk down the
-		// plane: the stream pays on 16×16 maps too (C=64: 1.06–1.31×,
-		// C=16: 0.94–1.04×, one thread, in one process against the stream
-		// off, alternating calls).
-		pfd = dwPfWhole(hw)
-	case s.C*s.N*hw >= dwPfBig:
-		// Tensors this large come from beyond L2 whatever the plane size:
-		// on 16×16 maps at C=64, batch 64 (4 MiB), the stream measured
-		// 0.97–1.00 (3×3 forward), 1.10–1.31 (3×3 input gradient),
-		// 1.24–1.37 (5×5 forward) and 1.04–1.18 (5×5 input gradient);
-		// at C=32 (2 MiB) the 3×3 passes lost 6–10% with it.
+	// The stream runs on planes under dwPfMin floats too in two cases (one
+	// thread, in one process against the stream off, alternating calls):
+	//   - dilation 2: the kernel visits a band's even rows, then its odd
+	//     rows, which the hardware prefetchers follow worse than a plain
+	//     walk down the plane (16×16 maps: C=64 1.06–1.31×, C=16
+	//     0.94–1.04×);
+	//   - tensors of dwPfBig floats and more, which come from beyond L2
+	//     whatever the plane size (16×16 maps at C=64, batch 64, 4 MiB:
+	//     0.97–1.00 for the 3×3 forward, 1.10–1.31 for its input gradient,
+	//     1.24–1.37 for the 5×5 forward and 1.04–1.18 for its input
+	//     gradient; at C=32, 2 MiB, the 3×3 passes lost 6–10% with it).
+	if s.Dilation == 2 || s.C*s.N*hw >= dwPfBig {
 		pfd = dwPfWhole(hw)
 	}
 	fn(&out[lo*hw], &in[lo*hw], w, &t.mf[0], &t.ml[0], 4*s.W, s.W/8, s.H/dwBlockRows(s)-2, hi-lo, dm, pfd, pfy)
@@ -325,8 +323,11 @@ func dwPfDist(hw int) int {
 	return dwPfWhole(hw)
 }
 
-// dwPfBig is the tensor size (floats) from which the forward and
-// input-gradient kernels run the stream on small planes too.
+// dwPfBig is a tensor size in floats (4 MiB) that sets two thresholds,
+// each measured at exactly this size: the table-free forward and
+// input-gradient kernels run the stream on small planes from tensors of
+// this size on (16×16 maps at C=64 gained), and dwPrefetch bursts only
+// from tensors larger than it (32×32 maps at C=16 lost with the burst).
 const dwPfBig = 1 << 20
 
 // dwPfWhole is dwPfAhead rounded up to whole planes of hw floats.
@@ -1035,6 +1036,11 @@ func dwBackwardWeightDirectBody(a *dwArgs, lo, hi int) {
 		if ik == 1 {
 			group = max(1, 2048/hw)
 		}
+		passes := dwwpPasses[ik][id]
+		var nbmid [len(dwwpTab[0][0])]int
+		for ip, ps := range passes {
+			nbmid[ip], _ = dwwpWalk(s, ps[2])
+		}
 		pfd := dwPfDist(hw)
 		if ik == 1 {
 			// K = 5 streams on small planes too: in one process against
@@ -1045,10 +1051,9 @@ func dwBackwardWeightDirectBody(a *dwArgs, lo, hi int) {
 		}
 		for p := lo; p < hi; {
 			e := min(hi, p+group)
-			for ip, ps := range dwwpPasses[ik][id] {
-				nbmid, _ := dwwpWalk(s, ps[2])
+			for ip := range passes {
 				// The first pass streams the next planes in.
-				dwwpTab[ik][id][ip][relu](&a.x[p*hw], &a.dy[p*hw], &t.mf[0], &t.ml[0], 4*W, W/8, nbmid, e-p, &a.part[p*kk], pfd*b2i(ip == 0))
+				dwwpTab[ik][id][ip][relu](&a.x[p*hw], &a.dy[p*hw], &t.mf[0], &t.ml[0], 4*W, W/8, nbmid[ip], e-p, &a.part[p*kk], pfd*b2i(ip == 0))
 			}
 			p = e
 		}

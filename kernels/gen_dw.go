@@ -330,6 +330,14 @@ func pfStep(name, pfd string, lines int, sets ...func() string) {
 // pfSteps numbers the labels of pfStep.
 var pfSteps int
 
+// halfPitch emits reg = R9/2: with dilation 2 the dwwp and dwdp kernels
+// keep the pitch of one parity's rows (two plane rows) in R9, and step
+// between the parities by one plane row.
+func halfPitch(reg string) {
+	p("MOVQ R9, %s", reg)
+	p("SHRQ $1, %s", reg)
+}
+
 // argInAX returns a pfStep offset: the argument arg, loaded into AX.
 func argInAX(arg string) func() string {
 	return func() string { p("MOVQ %s, AX", arg); return "AX" }
@@ -547,15 +555,13 @@ func dbwdwp(K, D, R, kj0, nk int, relu bool) {
 	if D == 2 {
 		// The odd rows: SI and DI one row (half a pitch) below where the
 		// even walk started; after them, back up half a pitch again.
-		p("MOVQ R9, BX")
-		p("SHRQ $1, BX")
+		halfPitch("BX")
 		p("SUBQ R13, SI")
 		p("SUBQ SI, DI")
 		p("LEAQ (R13)(BX*1), SI")
 		p("ADDQ BX, DI")
 		walk(name + "_w1")
-		p("MOVQ R9, BX")
-		p("SHRQ $1, BX")
+		halfPitch("BX") // BX was clobbered by the walk
 		p("SUBQ BX, SI")
 		p("SUBQ BX, DI")
 	}
@@ -926,13 +932,11 @@ func dint(K, D, mode int, relu bool) {
 		rows(l, pos)
 		if D == 2 {
 			// The odd rows: one plane row (half the pitch) down.
-			p("MOVQ R9, AX")
-			p("SHRQ $1, AX")
+			halfPitch("AX")
 			p("ADDQ AX, SI")
 			p("ADDQ AX, DI")
 			rows(l+"_odd", pos)
-			p("MOVQ R9, AX")
-			p("SHRQ $1, AX")
+			halfPitch("AX")
 			p("SUBQ AX, SI")
 			p("SUBQ AX, DI")
 		}
