@@ -4,8 +4,11 @@ package kernels
 // the weights w are (C, 1, K, K) and y is (C, N, Ho, Wo). Plane (c, n) of y
 // depends only on plane (c, n) of x and on the K×K filter of channel c, so
 // the forward and backward-input kernels split the C·N planes over the
-// threads. The weight gradient forms one K×K partial per plane and adds the
-// partials of a channel in batch order in float64.
+// threads. The weight gradient forms one K×K partial per plane (on amd64,
+// per fixed group of a channel's planes for small maps: the partial of the
+// group's first plane, the others zero) and adds the partials of a channel
+// in batch order in float64, so it gives the same bits at every thread
+// count.
 
 // DWConv describes a depthwise convolution. Stride and Dilation of 0 are
 // taken as 1.

@@ -296,3 +296,42 @@ func TestDepthwiseWeightGradBlocks(t *testing.T) {
 		}
 	})
 }
+
+// TestDepthwiseWeightPartsWritten checks that the weight-gradient pass
+// writes every per-plane partial, also those of the planes whose sums go
+// into the partial of a group's first plane (the dwwp kernels): the
+// partials start as NaN, so one left unwritten spoils its channel. Batches
+// of 37 planes end each channel in a short group; 1 and 3 threads cut the
+// batch at different planes.
+func TestDepthwiseWeightPartsWritten(t *testing.T) {
+	ktThreads(t, func(t *testing.T) {
+		i := 0
+		for _, k := range []int{3, 5} {
+			for _, d := range []int{1, 2} {
+				for _, hw := range []int{8, 16, 32} {
+					i++
+					s := DWConv{C: 3, N: 37, H: hw, W: hw, K: k, Stride: 1, Pad: d * (k - 1) / 2, Dilation: d, ReLUIn: i%2 == 0}
+					r := ktRand(uint64(2000 + i))
+					x := ktVec(r, s.C*s.N*hw*hw)
+					dy := ktVec(r, len(x))
+					kk := k * k
+					part := make([]float32, s.C*s.N*kk)
+					Fill(part, float32(math.NaN()))
+					dwBackwardWeightAsm(part, dy, x, s)
+					got := make([]float64, s.C*kk)
+					for p := range s.C * s.N {
+						for j := range kk {
+							got[p/s.N*kk+j] += float64(part[p*kk+j])
+						}
+					}
+					_, want := naiveDWBack(to64(dy), to64(x), make([]float64, s.C*kk), s)
+					for j := range want {
+						if !(math.Abs(got[j]-want[j]) <= 1e-4+1e-5*math.Abs(want[j])) {
+							t.Fatalf("%+v: dw[%d] = %v from the partials, want %v", s, j, got[j], want[j])
+						}
+					}
+				}
+			}
+		}
+	})
+}

@@ -886,7 +886,7 @@ func dwBackwardInputAsmBody(a *dwArgs, lo, hi int) {
 }
 
 func dwBackwardWeightAsm(part, dy, x []float32, s DWConv) {
-	dwBWJobs(s).do(s.C*s.N, 1, dwArgs{part: part, dy: dy, x: x, s: s})
+	dwBWUnitJobs.do(dwUnitsOf(s).count(s.C), 1, dwArgs{part: part, dy: dy, x: x, s: s})
 }
 
 // dwBWJobs picks the weight-gradient kernels for s: direct or padded.
@@ -921,7 +921,7 @@ func dwBackwardBothAsm(dx, part, dy, w, x []float32, s DWConv, set bool) {
 		Fill(dx[:s.C*s.N*s.H*s.W], 0)
 		a.set = false
 	}
-	dwBothJobs.do(s.C*s.N, 1, a)
+	dwBothJobs.do(dwUnitsOf(s).count(s.C), 1, a)
 }
 
 // dwBackwardInputSetsAll reports whether dwBackwardInputSetAsm writes dx
@@ -944,9 +944,11 @@ func dwBackwardInputSetsAll(s DWConv) bool {
 func dwBackwardBothBody(a *dwArgs, lo, hi int) {
 	s := a.s
 	weight, input := dwBWJobs(s).body, dwBInJobs(s).body
-	blk := max(1, dwBothBlock/(s.H*s.W))
-	for p := lo; p < hi; p += blk {
-		e := min(hi, p+blk)
+	// lo and hi count dwUnits, as in dwBackwardWeightAsm.
+	u := dwUnitsOf(s)
+	blk := max(1, dwBothBlock/(s.H*s.W)/u.g)
+	for i := lo; i < hi; i += blk {
+		p, e := u.plane(i), u.plane(min(hi, i+blk))
 		weight(a, p, e)
 		input(a, p, e)
 	}
@@ -1011,6 +1013,47 @@ func dwwpOK(s DWConv) bool {
 	return true
 }
 
+// dwwpGroup is how many planes a dwwp kernel call sums into one partial
+// (the partial of the group's first plane; the others are zeroed): the
+// horizontal sums of the tap registers (7 instructions each, 25 for K = 5,
+// against 800 FMAs on a 16×16 plane) then come once a group instead of
+// once a plane. K = 5 takes 8 KiB of x, which stays in L1 from one pass to
+// the next; K = 3 (one pass) 32 KiB. A group never spans two channels
+// (dwUnits). In one process, alternating calls, one thread, batch 64,
+// against a partial per plane: 8×8 maps 1.26–1.38×, 16×16 1.0–1.08×.
+func dwwpGroup(s DWConv) int {
+	if s.K == 5 {
+		return max(1, 2048/(s.H*s.W))
+	}
+	return max(1, 8192/(s.H*s.W))
+}
+
+// dwUnits are the pieces of work the weight-gradient jobs hand out: the
+// dwwp groups of planes (whole groups of g planes from the start of each
+// channel, the last one of a channel shorter when g does not divide N), or
+// single planes for the other kernels. The split into units depends only on
+// s, so the partials are the same bits at every thread count.
+type dwUnits struct{ n, g, per int }
+
+func dwUnitsOf(s DWConv) dwUnits {
+	g := 1
+	if dwwpOK(s) {
+		g = min(s.N, dwwpGroup(s))
+	}
+	return dwUnits{n: s.N, g: g, per: (s.N + g - 1) / g}
+}
+
+// count is the number of units of C channels.
+func (u dwUnits) count(C int) int { return C * u.per }
+
+// plane is the first plane of unit i (C·N for i = count(C)).
+func (u dwUnits) plane(i int) int { return i/u.per*u.n + min(u.n, i%u.per*u.g) }
+
+var dwBWUnitJobs = newJobs(func(a *dwArgs, lo, hi int) {
+	u := dwUnitsOf(a.s)
+	dwBWJobs(a.s).body(a, u.plane(lo), u.plane(hi))
+})
+
 var dwBWDirectJobs = newJobs(dwBackwardWeightDirectBody)
 
 // dwBackwardWeightDirectBody forms the 3×3 partial of planes [lo, hi) in
@@ -1032,10 +1075,7 @@ func dwBackwardWeightDirectBody(a *dwArgs, lo, hi int) {
 		_ = a.dy[hi*hw-1]
 		_ = a.part[hi*kk-1]
 		ik := s.K / 5
-		group := hi - lo
-		if ik == 1 {
-			group = max(1, 2048/hw)
-		}
+		group := min(s.N, dwwpGroup(s))
 		passes := dwwpPasses[ik][id]
 		var nbmid [len(dwwpTab[0][0])]int
 		for ip, ps := range passes {
@@ -1050,11 +1090,16 @@ func dwBackwardWeightDirectBody(a *dwArgs, lo, hi int) {
 			pfd = dwPfWhole(hw)
 		}
 		for p := lo; p < hi; {
-			e := min(hi, p+group)
+			// A group (a unit: lo and hi are unit bounds) ends group
+			// planes into its channel or at the channel's end; its sums
+			// go to the partial of its first plane.
+			c := p / s.N
+			e := min(hi, c*s.N+((p-c*s.N)/group+1)*group, (c+1)*s.N)
 			for ip := range passes {
 				// The first pass streams the next planes in.
 				dwwpTab[ik][id][ip][relu](&a.x[p*hw], &a.dy[p*hw], &t.mf[0], &t.ml[0], 4*W, W/8, nbmid[ip], e-p, &a.part[p*kk], pfd*b2i(ip == 0))
 			}
+			clear(a.part[(p+1)*kk : e*kk])
 			p = e
 		}
 		putDWTabs(t)

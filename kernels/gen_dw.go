@@ -380,7 +380,8 @@ func vecLoop(l string, pos int, body func(pos, edge int), nv, mf, ml string, one
 // dbwdwp emits dwwpK<K>D<D>R<R>J<kj0><nk>[X](x *float32, dy *float32,
 // mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int), the direct "same"
 // stride-1 weight gradient of the taps (ki, kj), kj0 <= kj < kj0+nk, over
-// np consecutive planes of H×W (row pitch ld bytes) without row tables.
+// np consecutive planes of H×W (row pitch ld bytes), summed over them, without
+// row tables.
 //
 // Rows: a tap row ki·D apart from a dy row is an input row of the same
 // parity when D = 2, so with dilation 2 the kernel walks each plane twice,
@@ -395,8 +396,9 @@ func vecLoop(l string, pos int, body func(pos, edge int), nv, mf, ml string, one
 // with nt = 1 and nbmid = -1 a single block (rows = R), P = (K-1)/2 (row
 // dilation 1); the input rows outside the plane are skipped at generation
 // time (the block pointers may point outside the plane, at input row
-// oh0-P; no such row is read). The K·nk tap sums of each plane stay in
-// registers and are stored to out[K²·plane+ki·K+kj]. The first and last
+// oh0-P; no such row is read). The K·nk tap sums stay in registers over
+// all np planes (a group of one channel's planes) and are stored once, to
+// out[ki·K+kj]. The first and last
 // vectors of a row load the taps that reach past the row ends masked (a
 // single masked tap column keeps its mask in Y14); X rectifies the input as
 // it is loaded.
@@ -544,13 +546,13 @@ func dbwdwp(K, D, R, kj0, nk int, relu bool) {
 			label(l + "_walked")
 		}
 	}
-	label(name + "_plane")
-	p("MOVQ SI, R13")
 	for ki := 0; ki < K; ki++ {
 		for j := 0; j < nk; j++ {
 			p("VXORPS %s, %s, %s", acc(ki, j), acc(ki, j), acc(ki, j))
 		}
 	}
+	label(name + "_plane")
+	p("MOVQ SI, R13")
 	walk(name + "_w0")
 	if D == 2 {
 		// The odd rows: SI and DI one row (half a pitch) below where the
@@ -565,6 +567,10 @@ func dbwdwp(K, D, R, kj0, nk int, relu bool) {
 		p("SUBQ BX, SI")
 		p("SUBQ BX, DI")
 	}
+	// Next plane: x right after this one (dy already is): SI has moved
+	// H rows from R13.
+	p("DECQ np+56(FP)")
+	p("JNZ %s_plane", name)
 	for ki := 0; ki < K; ki++ {
 		for j := 0; j < nk; j++ {
 			a := acc(ki, j)
@@ -578,11 +584,6 @@ func dbwdwp(K, D, R, kj0, nk int, relu bool) {
 			p("VMOVSS %s, %d(DX)", x, 4*(ki*K+kj0+j))
 		}
 	}
-	p("ADDQ $%d, DX", 4*K*K)
-	// Next plane: x right after this one (dy already is): SI has moved
-	// H rows from R13.
-	p("DECQ np+56(FP)")
-	p("JNZ %s_plane", name)
 	p("VZEROUPPER")
 	p("RET")
 	b.WriteString("\n")
