@@ -963,7 +963,8 @@ var dwwdTab [2][2][2]dwwdFunc
 type dwwpFunc func(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 // dwwpTab holds the table-free direct weight-gradient kernels (dbwdwp in
-// gen_dw.go): [K==5][D==2][pass, by dwwpPasses][relu].
+// gen_dw.go; for K = 5 the dwws kernels, which shift dy rather than x):
+// [K==5][D==2][pass, by dwwpPasses][relu].
 var dwwpTab [2][2][3][2]dwwpFunc
 
 // dwwpPasses lists, by K and D index, the passes of the dwwp kernels:

@@ -329,40 +329,40 @@ func dwwpK3D2R4J03(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int
 func dwwpK3D2R4J03X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK5D1R2J02(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
+func dwwsK5D1R2J02(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK5D1R2J02X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
+func dwwsK5D1R2J02X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK5D1R2J22(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
+func dwwsK5D1R2J22(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK5D1R2J22X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
+func dwwsK5D1R2J22X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK5D1R8J41(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
+func dwwsK5D1R8J41(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK5D1R8J41X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
+func dwwsK5D1R8J41X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK5D2R2J02(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
+func dwwsK5D2R2J02(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK5D2R2J02X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
+func dwwsK5D2R2J02X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK5D2R2J22(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
+func dwwsK5D2R2J22(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK5D2R2J22X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
+func dwwsK5D2R2J22X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK5D2R4J41(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
+func dwwsK5D2R4J41(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
-func dwwpK5D2R4J41X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
+func dwwsK5D2R4J41X(x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int)
 
 //go:noescape
 func dwdfK3D1M0(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
@@ -617,18 +617,18 @@ func init() {
 	dwwpTab[0][0][0][1] = dwwpK3D1R4J03X
 	dwwpTab[0][1][0][0] = dwwpK3D2R4J03
 	dwwpTab[0][1][0][1] = dwwpK3D2R4J03X
-	dwwpTab[1][0][0][0] = dwwpK5D1R2J02
-	dwwpTab[1][0][0][1] = dwwpK5D1R2J02X
-	dwwpTab[1][0][1][0] = dwwpK5D1R2J22
-	dwwpTab[1][0][1][1] = dwwpK5D1R2J22X
-	dwwpTab[1][0][2][0] = dwwpK5D1R8J41
-	dwwpTab[1][0][2][1] = dwwpK5D1R8J41X
-	dwwpTab[1][1][0][0] = dwwpK5D2R2J02
-	dwwpTab[1][1][0][1] = dwwpK5D2R2J02X
-	dwwpTab[1][1][1][0] = dwwpK5D2R2J22
-	dwwpTab[1][1][1][1] = dwwpK5D2R2J22X
-	dwwpTab[1][1][2][0] = dwwpK5D2R4J41
-	dwwpTab[1][1][2][1] = dwwpK5D2R4J41X
+	dwwpTab[1][0][0][0] = dwwsK5D1R2J02
+	dwwpTab[1][0][0][1] = dwwsK5D1R2J02X
+	dwwpTab[1][0][1][0] = dwwsK5D1R2J22
+	dwwpTab[1][0][1][1] = dwwsK5D1R2J22X
+	dwwpTab[1][0][2][0] = dwwsK5D1R8J41
+	dwwpTab[1][0][2][1] = dwwsK5D1R8J41X
+	dwwpTab[1][1][0][0] = dwwsK5D2R2J02
+	dwwpTab[1][1][0][1] = dwwsK5D2R2J02X
+	dwwpTab[1][1][1][0] = dwwsK5D2R2J22
+	dwwpTab[1][1][1][1] = dwwsK5D2R2J22X
+	dwwpTab[1][1][2][0] = dwwsK5D2R4J41
+	dwwpTab[1][1][2][1] = dwwsK5D2R4J41X
 	dwdfTab[0][0][0] = dwdfK3D1M0
 	dwdpTab[0][0][0] = dwdpK3D1M0
 	dwdfTab[0][0][1] = dwdfK3D1M0R

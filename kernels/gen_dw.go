@@ -377,7 +377,7 @@ func vecLoop(l string, pos int, body func(pos, edge int), nv, mf, ml string, one
 	}
 }
 
-// dbwdwp emits dwwpK<K>D<D>R<R>J<kj0><nk>[X](x *float32, dy *float32,
+// dbwdwp emits dwwpK<K>D<D>R<R>J<kj0><nk>[X] (dwws… with sdy)(x *float32, dy *float32,
 // mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int), the direct "same"
 // stride-1 weight gradient of the taps (ki, kj), kj0 <= kj < kj0+nk, over
 // np consecutive planes of H×W (row pitch ld bytes), summed over them, without
@@ -398,20 +398,34 @@ func vecLoop(l string, pos int, body func(pos, edge int), nv, mf, ml string, one
 // time (the block pointers may point outside the plane, at input row
 // oh0-P; no such row is read). The K·nk tap sums stay in registers over
 // all np planes (a group of one channel's planes) and are stored once, to
-// out[ki·K+kj]. The first and last
-// vectors of a row load the taps that reach past the row ends masked (a
-// single masked tap column keeps its mask in Y14); X rectifies the input as
-// it is loaded.
-func dbwdwp(K, D, R, kj0, nk int, relu bool) {
+// out[ki·K+kj]. X rectifies the input as it is loaded.
+//
+// Columns: tap (ki, kj) sums dy(oh, c)·x(oh+ki·D-P, c+off), off = kj·D-P.
+// Without sdy the kernel holds R dy vectors and loads each input row once
+// per tap column, shifted by off (nk loads, each rectified); the first and
+// last vectors of a row load the taps that reach past the row ends masked
+// (a single masked tap column keeps its mask in Y14). With sdy (the dwws
+// kernels, taken for K = 5) it shifts dy instead, summing dy(oh, c-off)·
+// x(oh+ki·D-P, c): it holds the R·nk shifted dy vectors of a block (masked
+// at the row ends, with the masks of tap column K-1-kj) and loads each
+// input row once, aligned, unmasked and rectified once, for all nk tap
+// columns. For K = 5 (nk = 2, R = 2) that is 16 loads and rectifications a
+// block of 20 FMAs instead of 26; in one process, alternating calls, one
+// thread, batch 64, the weight gradient ran 1.03–1.12× as fast on every
+// 8×8, 16×16 and 32×32 shape, either dilation.
+func dbwdwp(K, D, R, kj0, nk int, relu, sdy bool) {
 	P := D * (K - 1) / 2 // column padding
 	Pr := (K - 1) / 2    // row padding of a walk (row dilation 1)
 	nt := (Pr + R - 1) / R
 	name := fmt.Sprintf("dwwpK%dD%dR%dJ%d%d", K, D, R, kj0, nk)
+	if sdy {
+		name = "dwws" + name[4:]
+	}
 	if relu {
 		name += "X"
 	}
 	nacc := K * nk
-	if nacc+R+3 > 16 {
+	if !sdy && nacc+R+3 > 16 || sdy && nacc+R*nk+2 > 16 {
 		panic("dbwdwp: too many registers")
 	}
 	header(name, "x *float32, dy *float32, mf, ml *int32, ld, nv, nbmid, np int, out *float32, pfd int", 80)
@@ -434,8 +448,17 @@ func dbwdwp(K, D, R, kj0, nk int, relu bool) {
 	// SI: input row -Pr of the walk.
 	p("IMUL3Q $%d, R9, AX", Pr)
 	p("SUBQ AX, SI")
-	if relu {
-		p("VXORPS Y13, Y13, Y13")
+	// With sdy the shifted dy vectors of the block take Y(nacc+oh·nk+j),
+	// the input row Y(nacc+R·nk), the masks Y15 and the ReLU's zero the
+	// register after the input row, or Y15 again, cleared once the dy
+	// vectors are in.
+	sx := nacc + R*nk
+	zero := "Y13"
+	if sdy {
+		zero = fmt.Sprintf("Y%d", min(15, sx+1))
+	}
+	if relu && zero != "Y15" {
+		p("VXORPS %s, %s, %s", zero, zero, zero)
 	}
 	u := users(K, 1, 1, R)
 	// masked lists the tap columns of the pass that load masked in a
@@ -456,7 +479,68 @@ func dbwdwp(K, D, R, kj0, nk int, relu bool) {
 	// spare (Y12 when nacc+R+3 < 16), both stay loaded, else each masked
 	// load reloads Y14.
 	hoist2 := nacc+R+3 < 16
+	// sbody is body with the shift on dy: dy row oh's vector at column
+	// c-off (off = kj·D-P, masked as the input taps of column K-1-kj are)
+	// times the input row's aligned vector at c adds to tap (ki, kj) what
+	// dy at c times input at c+off does.
+	sbody := func(lo, hi, edge int) {
+		pfStep(name, "pfd+72(FP)", R/2, func() string { return "R15" })
+		for j := 0; j < nk; j++ {
+			kj := kj0 + j
+			off := 4 * (kj*D - P)
+			masked := edgeMasked(edge, -off)
+			if masked {
+				p("VMOVDQU %d(R12), Y15", 32*(K-1-kj))
+			}
+			p("MOVQ R11, BX")
+			for oh := 0; oh < R; oh++ {
+				dst := fmt.Sprintf("Y%d", nacc+oh*nk+j)
+				if masked {
+					p("VMASKMOVPS %d(BX), Y15, %s", -off, dst)
+				} else {
+					p("VMOVUPS %d(BX), %s", -off, dst)
+				}
+				if oh < R-1 {
+					p("ADDQ R9, BX")
+				}
+			}
+		}
+		if relu && zero == "Y15" {
+			p("VXORPS Y15, Y15, Y15")
+		}
+		xr := fmt.Sprintf("Y%d", sx)
+		p("MOVQ R8, AX")
+		at := 0
+		for i, us := range u {
+			if len(us) == 0 || i < lo || i >= hi {
+				continue
+			}
+			for ; at < i; at++ {
+				p("ADDQ R9, AX")
+			}
+			src := "(AX)"
+			if relu || len(us)*nk > 1 {
+				p("VMOVUPS (AX), %s", xr)
+				src = xr
+			}
+			if relu {
+				// max(x, 0) as the other kernels take it (0 for NaN).
+				p("VMAXPS %s, %s, %s", zero, xr, xr)
+			}
+			for _, x := range us {
+				for j := 0; j < nk; j++ {
+					p("VFMADD231PS %s, Y%d, %s", src, nacc+x.oh*nk+j, acc(x.ki, j))
+				}
+			}
+		}
+		p("ADDQ $32, R8")
+		p("ADDQ $32, R11")
+	}
 	body := func(lo, hi, edge int) {
+		if sdy {
+			sbody(lo, hi, edge)
+			return
+		}
 		mk := masked(edge)
 		maskReg := map[int]string{}
 		switch {
@@ -1081,8 +1165,8 @@ func main() {
 				fwd(K, D, 1, R, 2)
 			}
 			for _, ps := range dwwpPasses[K/5][D-1] {
-				dbwdwp(K, D, ps[2], ps[0], ps[1], false)
-				dbwdwp(K, D, ps[2], ps[0], ps[1], true)
+				dbwdwp(K, D, ps[2], ps[0], ps[1], false, K == 5)
+				dbwdwp(K, D, ps[2], ps[0], ps[1], true, K == 5)
 			}
 			if K == 3 {
 				for _, R := range []int{4, 1} {
@@ -1167,6 +1251,9 @@ func writeDecls() {
 			for ip, ps := range dwwpPasses[ik][id] {
 				for _, relu := range []bool{false, true} {
 					n := fmt.Sprintf("dwwpK%dD%dR%dJ%d%d", K, D, ps[2], ps[0], ps[1])
+					if K == 5 {
+						n = "dwws" + n[4:]
+					}
 					if relu {
 						n += "X"
 					}
