@@ -77,12 +77,15 @@
 // K = 3, 5; all taps at even positions for dilation 2), whose two column
 // classes are then interleaved into dx — no multiply by the zeros of a
 // dilated dy. The stride-1 weight gradient runs on the planes too (dwwp*:
-// all nine 3×3 tap sums stay in registers across a plane; 5×5 dilation 1
-// in three passes; dwwd* through row tables for other heights). The rest
-// (the stride-2 forward and weight gradient, 5×5 dilation-2 weight
-// gradients, odd widths) copy each plane into a zero-padded buffer, double
-// buffered, stride 2 splitting padded rows into even and odd halves so that
-// all loads are contiguous.
+// all nine 3×3 tap sums stay in registers across a group of a channel's
+// planes, with one horizontal sum per tap and group; 5×5 in three passes
+// over a group small enough to stay in L1, shifting dy instead of the
+// input (dwws*), so that each input vector is loaded and rectified once
+// for two tap columns; with dilation 2 a plane's even and odd rows are
+// walked apart; dwwd* through row tables for other heights). The rest (the
+// stride-2 forward and weight gradient, odd widths) copy each plane into a
+// zero-padded buffer, stride 2 splitting padded rows into even and odd
+// halves so that all loads are contiguous.
 //
 // # Pooling
 //
