@@ -68,6 +68,31 @@ func tapFMA(src, mask string, relu bool, us []user, mul, acc func(user) string) 
 	}
 }
 
+// tapInit is tapFMA for the block kernels' output rows (outAcc, wTap)
+// that starts each row's sum with a VMULPS: inited tells which rows hold one.
+func tapInit(src, mask string, relu bool, us []user, inited []bool) {
+	reg := "Y15"
+	switch {
+	case mask != "":
+		p("VMASKMOVPS %s, %s, Y15", src, mask)
+	case relu || len(us) > 1:
+		p("VMOVUPS %s, Y15", src)
+	default:
+		reg = src
+	}
+	if relu {
+		p("VMAXPS Y13, Y15, Y15")
+	}
+	for _, x := range us {
+		if inited[x.oh] {
+			p("VFMADD231PS %s, %s, %s", reg, wTap(x), outAcc(x))
+			continue
+		}
+		p("VMULPS %s, %s, %s", reg, wTap(x), outAcc(x))
+		inited[x.oh] = true
+	}
+}
+
 // The kernels that correlate dR output rows at once (dfwd, dint, drect)
 // keep output row oh in Y(oh) and tap row ki's broadcast weight in
 // Y(dR+ki); wTap and outAcc name those for tapFMA.
@@ -960,8 +985,13 @@ func dint(K, D, mode int, relu bool) {
 			}
 			return true
 		}
+		// An output row's first product is a VMULPS (no clearing); AX
+		// moves two rows at a time, the row between read at (AX)(R9*1).
+		inited := make([]bool, dR)
 		for kj := 0; kj < K; kj++ {
-			startColumn(kj, K, K)
+			for ki := 0; ki < K; ki++ {
+				p("VBROADCASTSS %d(DX), %s", 4*(ki*K+kj), wReg(ki))
+			}
 			off := 4 * (kj*D - P)
 			mask := ""
 			if edgeMasked(edge, off) {
@@ -974,10 +1004,19 @@ func dint(K, D, mode int, relu bool) {
 				if len(us) == 0 || !valid(i) {
 					continue
 				}
-				for ; at < i; at++ {
-					p("ADDQ R9, AX")
+				for ; i-at >= 2; at += 2 {
+					p("LEAQ (AX)(R9*2), AX")
 				}
-				tapFMA(fmt.Sprintf("%d(AX)", off), mask, relu, us, wTap, outAcc)
+				src := fmt.Sprintf("%d(AX)", off)
+				if i > at {
+					src = fmt.Sprintf("%d(AX)(R9*1)", off)
+				}
+				tapInit(src, mask, relu, us, inited)
+			}
+		}
+		for oh := 0; oh < dR; oh++ {
+			if !inited[oh] {
+				p("VXORPS %s, %s, %s", accReg(oh), accReg(oh), accReg(oh))
 			}
 		}
 		if mode >= 2 {
