@@ -93,6 +93,25 @@ func tapInit(src, mask string, relu bool, us []user, inited []bool) {
 	}
 }
 
+// rowWalk steps a pointer register down rows of pitch R9 two at a time.
+type rowWalk struct {
+	reg string
+	at  int // the row reg points at
+}
+
+// row emits the LEAQs that bring the register within one row of row i (at
+// or after the current one) and returns the operand of row i at byte
+// offset off: the register's row, or the next through (reg)(R9*1).
+func (w *rowWalk) row(i, off int) string {
+	for ; i-w.at >= 2; w.at += 2 {
+		p("LEAQ (%s)(R9*2), %s", w.reg, w.reg)
+	}
+	if i > w.at {
+		return fmt.Sprintf("%d(%s)(R9*1)", off, w.reg)
+	}
+	return fmt.Sprintf("%d(%s)", off, w.reg)
+}
+
 // The kernels that correlate dR output rows at once (dfwd, dint, drect)
 // keep output row oh in Y(oh) and tap row ki's broadcast weight in
 // Y(dR+ki); wTap and outAcc name those for tapFMA.
@@ -504,6 +523,15 @@ func dbwdwp(K, D, R, kj0, nk int, relu, sdy bool) {
 	// spare (Y12 when nacc+R+3 < 16), both stay loaded, else each masked
 	// load reloads Y14.
 	hoist2 := nacc+R+3 < 16
+	// dyWalk walks the dy rows of a block from R11: in place for one or
+	// two rows, else through BX.
+	dyWalk := func() *rowWalk {
+		if R <= 2 {
+			return &rowWalk{reg: "R11"}
+		}
+		p("MOVQ R11, BX")
+		return &rowWalk{reg: "BX"}
+	}
 	// sbody is body with the shift on dy: dy row oh's vector at column
 	// c-off (off = kj·D-P, masked as the input taps of column K-1-kj are)
 	// times the input row's aligned vector at c adds to tap (ki, kj) what
@@ -517,16 +545,13 @@ func dbwdwp(K, D, R, kj0, nk int, relu, sdy bool) {
 			if masked {
 				p("VMOVDQU %d(R12), Y15", 32*(K-1-kj))
 			}
-			p("MOVQ R11, BX")
+			dw := dyWalk()
 			for oh := 0; oh < R; oh++ {
 				dst := fmt.Sprintf("Y%d", nacc+oh*nk+j)
 				if masked {
-					p("VMASKMOVPS %d(BX), Y15, %s", -off, dst)
+					p("VMASKMOVPS %s, Y15, %s", dw.row(oh, -off), dst)
 				} else {
-					p("VMOVUPS %d(BX), %s", -off, dst)
-				}
-				if oh < R-1 {
-					p("ADDQ R9, BX")
+					p("VMOVUPS %s, %s", dw.row(oh, -off), dst)
 				}
 			}
 		}
@@ -535,17 +560,14 @@ func dbwdwp(K, D, R, kj0, nk int, relu, sdy bool) {
 		}
 		xr := fmt.Sprintf("Y%d", sx)
 		p("MOVQ R8, AX")
-		at := 0
+		xw := rowWalk{reg: "AX"}
 		for i, us := range u {
 			if len(us) == 0 || i < lo || i >= hi {
 				continue
 			}
-			for ; at < i; at++ {
-				p("ADDQ R9, AX")
-			}
-			src := "(AX)"
+			src := xw.row(i, 0)
 			if relu || len(us)*nk > 1 {
-				p("VMOVUPS (AX), %s", xr)
+				p("VMOVUPS %s, %s", src, xr)
 				src = xr
 			}
 			if relu {
@@ -578,21 +600,15 @@ func dbwdwp(K, D, R, kj0, nk int, relu, sdy bool) {
 			maskReg[mk[0]], maskReg[mk[1]] = "Y14", "Y12"
 		}
 		pfStep(name, "pfd+72(FP)", R/2, func() string { return "R15" })
-		p("MOVQ R11, BX")
+		dw := dyWalk()
 		for oh := 0; oh < R; oh++ {
-			p("VMOVUPS (BX), %s", dyr(oh))
-			if oh < R-1 {
-				p("ADDQ R9, BX")
-			}
+			p("VMOVUPS %s, %s", dw.row(oh, 0), dyr(oh))
 		}
 		p("MOVQ R8, AX")
-		at := 0
+		xw := rowWalk{reg: "AX"}
 		for i, us := range u {
 			if len(us) == 0 || i < lo || i >= hi {
 				continue
-			}
-			for ; at < i; at++ {
-				p("ADDQ R9, AX")
 			}
 			for j := 0; j < nk; j++ {
 				kj := kj0 + j
@@ -606,7 +622,7 @@ func dbwdwp(K, D, R, kj0, nk int, relu, sdy bool) {
 					}
 					mask = m
 				}
-				tapFMA(fmt.Sprintf("%d(AX)", off), mask, relu, us,
+				tapFMA(xw.row(i, off), mask, relu, us,
 					func(x user) string { return dyr(x.oh) }, func(x user) string { return acc(x.ki, j) })
 			}
 		}
@@ -986,7 +1002,7 @@ func dint(K, D, mode int, relu bool) {
 			return true
 		}
 		// An output row's first product is a VMULPS (no clearing); AX
-		// moves two rows at a time, the row between read at (AX)(R9*1).
+		// moves two rows at a time (rowWalk).
 		inited := make([]bool, dR)
 		for kj := 0; kj < K; kj++ {
 			for ki := 0; ki < K; ki++ {
@@ -999,19 +1015,12 @@ func dint(K, D, mode int, relu bool) {
 				mask = "Y14"
 			}
 			p("MOVQ R8, AX")
-			at := first // the row AX points at
+			xw := rowWalk{reg: "AX", at: first}
 			for i, us := range u {
 				if len(us) == 0 || !valid(i) {
 					continue
 				}
-				for ; i-at >= 2; at += 2 {
-					p("LEAQ (AX)(R9*2), AX")
-				}
-				src := fmt.Sprintf("%d(AX)", off)
-				if i > at {
-					src = fmt.Sprintf("%d(AX)(R9*1)", off)
-				}
-				tapInit(src, mask, relu, us, inited)
+				tapInit(xw.row(i, off), mask, relu, us, inited)
 			}
 		}
 		for oh := 0; oh < dR; oh++ {
