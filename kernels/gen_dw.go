@@ -68,9 +68,10 @@ func tapFMA(src, mask string, relu bool, us []user, mul, acc func(user) string) 
 	}
 }
 
-// tapInit is tapFMA for the block kernels' output rows (outAcc, wTap)
-// that starts each row's sum with a VMULPS: inited tells which rows hold one.
-func tapInit(src, mask string, relu bool, us []user, inited []bool) {
+// tapInit is tapFMA for kernels whose accumulators are output rows that
+// starts each row's sum with a VMULPS instead of clearing it first: inited
+// tells which rows hold a sum.
+func tapInit(src, mask string, relu bool, us []user, mul, acc func(user) string, inited []bool) {
 	reg := "Y15"
 	switch {
 	case mask != "":
@@ -85,10 +86,10 @@ func tapInit(src, mask string, relu bool, us []user, inited []bool) {
 	}
 	for _, x := range us {
 		if inited[x.oh] {
-			p("VFMADD231PS %s, %s, %s", reg, wTap(x), outAcc(x))
+			p("VFMADD231PS %s, %s, %s", reg, mul(x), acc(x))
 			continue
 		}
-		p("VMULPS %s, %s, %s", reg, wTap(x), outAcc(x))
+		p("VMULPS %s, %s, %s", reg, mul(x), acc(x))
 		inited[x.oh] = true
 	}
 }
@@ -167,20 +168,25 @@ func fwd(K, D, S, R, mode int) {
 	u := users(K, D, S, R)
 	l := name + "_loop"
 	label(l)
-	for oh := 0; oh < R; oh++ {
-		p("VXORPS %s, %s, %s", acc(oh), acc(oh), acc(oh))
-	}
+	// Each output row's first product is a VMULPS; AX walks the input
+	// rows two at a time.
+	inited := make([]bool, R)
 	for kj := 0; kj < K; kj++ {
 		p("MOVQ SI, AX")
 		p("ADDQ %d(R10), AX", 8*kj)
 		for ki := 0; ki < K; ki++ {
 			p("VBROADCASTSS %d(DX), %s", 4*(ki*K+kj), wr(ki))
 		}
+		xw := rowWalk{reg: "AX"}
 		for i, us := range u {
-			tapFMA("(AX)", "", false, us, func(x user) string { return wr(x.ki) }, func(x user) string { return acc(x.oh) })
-			if i < len(u)-1 {
-				p("ADDQ R9, AX")
+			if len(us) > 0 {
+				tapInit(xw.row(i, 0), "", false, us, func(x user) string { return wr(x.ki) }, func(x user) string { return acc(x.oh) }, inited)
 			}
+		}
+	}
+	for oh := 0; oh < R; oh++ {
+		if !inited[oh] {
+			p("VXORPS %s, %s, %s", acc(oh), acc(oh), acc(oh))
 		}
 	}
 	p("MOVQ DI, BX")
@@ -1020,7 +1026,7 @@ func dint(K, D, mode int, relu bool) {
 				if len(us) == 0 || !valid(i) {
 					continue
 				}
-				tapInit(xw.row(i, off), mask, relu, us, inited)
+				tapInit(xw.row(i, off), mask, relu, us, wTap, outAcc, inited)
 			}
 		}
 		for oh := 0; oh < dR; oh++ {
