@@ -119,20 +119,30 @@ func kern(r int) {
 	for i := 0; i < 2*r; i++ {
 		p("\tVXORPS Y%d, Y%d, Y%d", i, i, i)
 	}
-	step := func() {
-		p("\tVMOVUPS (BX), Y14")
-		p("\tVMOVUPS 32(BX), Y15")
+	// step u of the unrolled loop reads a_p and b_p at u steps from AX and
+	// BX (R10 = 3·bs, R13 = 3·as), so that the pointers move once every
+	// four steps; the tail steps one at a time (u = 0).
+	step4 := func(u int) {
+		ai := [4]string{"(AX)", "(AX)(R8*1)", "(AX)(R8*2)", "(AX)(R13*1)"}[u]
+		bi := [4]string{"(BX)", "(BX)(R9*1)", "(BX)(R9*2)", "(BX)(R10*1)"}[u]
+		p("\tVMOVUPS %s, Y14", bi)
+		p("\tVMOVUPS 32%s, Y15", bi)
 		for i := 0; i < r; i++ {
 			br := 12 + i%2
-			p("\tVBROADCASTSS %d(AX), Y%d", 4*i, br)
+			p("\tVBROADCASTSS %d%s, Y%d", 4*i, ai, br)
 			p("\tVFMADD231PS Y14, Y%d, Y%d", br, 2*i)
 			p("\tVFMADD231PS Y15, Y%d, Y%d", br, 2*i+1)
 		}
+	}
+	step := func() {
+		step4(0)
 		p("\tADDQ R8, AX")
 		p("\tADDQ R9, BX")
 	}
 	p("\tCMPQ CX, $4")
 	p("\tJLT %s", L("tail"))
+	p("\tLEAQ (R8)(R8*2), R13")
+	p("\tLEAQ (R9)(R9*2), R10")
 	p("%s:", L("loop4"))
 	if pfA > 0 {
 		// Packed A streams from L2: fetch the lines 4 steps ahead.
@@ -142,8 +152,10 @@ func kern(r int) {
 		}
 	}
 	for u := 0; u < 4; u++ {
-		step()
+		step4(u)
 	}
+	p("\tLEAQ (AX)(R8*4), AX")
+	p("\tLEAQ (BX)(R9*4), BX")
 	p("\tSUBQ $4, CX")
 	p("\tCMPQ CX, $4")
 	p("\tJGE %s", L("loop4"))
