@@ -20,7 +20,7 @@ func init() {
 	registerKernel("AddTo", haveAsm)
 	registerKernel("Axpy", haveAsm)
 	registerKernel("Scale", haveAsm)
-	registerKernel("Fill", false)
+	registerKernel("Fill", haveAsm)
 	registerKernel("Dot", haveAsm)
 	registerKernel("Sum", haveAsm)
 	registerKernel("SumSquares", haveAsm)
@@ -138,12 +138,26 @@ func Fill(dst []float32, v float32) {
 
 func fillBody(a *ewArgs, lo, hi int) {
 	d := a.d[lo:hi]
-	if math.Float32bits(a.a) == 0 { // +0: memclr
+	switch {
+	case math.Float32bits(a.a) == 0: // +0: the runtime's memclr
 		clear(d)
-		return
+	case useAsm:
+		fillAsm(d, a.a)
+	default:
+		fillGo(d, a.a)
 	}
-	for i := range d {
-		d[i] = a.a
+}
+
+func fillGo(dst []float32, v float32) {
+	for i := range dst {
+		dst[i] = v
+	}
+}
+
+// addScalarGo sets dst += v.
+func addScalarGo(dst []float32, v float32) {
+	for i := range dst {
+		dst[i] += v
 	}
 }
 

@@ -15,6 +15,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"os"
 )
 
@@ -869,6 +870,8 @@ func main() {
 	p("RET")
 	b.WriteString("\n")
 
+	softmaxKernels()
+
 	if err := os.WriteFile("ew_amd64.s", b.Bytes(), 0o644); err != nil {
 		panic(err)
 	}
@@ -895,4 +898,221 @@ func interleaveStore(relu, add bool) {
 	}
 	p("VMOVUPS Y3, (AX)")
 	p("VMOVUPS Y4, 32(AX)")
+}
+
+// smTab holds the constants of the softmax kernels, each broadcast to 8
+// floats (32 bytes): smTab+32·i.
+var smTab = []float32{
+	float32(math.Log2E),                                            // 0: log2 e
+	0.693359375,                                                    // 1: ln 2, high part (few bits, exact products)
+	float32(math.Ln2 - 0.693359375),                                // 2: ln 2, low part
+	-87,                                                            // 3: below this exp(x) is taken as 0
+	float32(math.Inf(-1)),                                          // 4: -Inf
+	1.0 / 5040, 1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1, 1, // 5..12: Taylor coefficients of e^r, x^7 down to x^0
+}
+
+func smC(i int) string { return fmt.Sprintf("·smTab+%d(SB)", 32*i) }
+
+// softmaxKernels emits the kernels of the softmax family:
+//
+//   - rowMaxAsm(x) float32: the largest element, NaN ignored (-Inf when all
+//     are NaN or -Inf), as rowLogSumExp's comparison takes it.
+//   - expShiftAsm(dst, x, m) float64: dst = e^(x-m), returning Σ dst in
+//     float64; expSumAsm(x, m) float64 the sum alone.
+//   - smBackAsm(dx, dy, y, s): dx += y·(dy-s).
+//   - fillAsm(dst, v): dst = v; addScalarAsm(dst, v): dst += v.
+//
+// e^a for a = x-m <= 0: n = round(a·log2 e), r = a - n·ln 2 (in two parts,
+// |r| <= ln2/2), e^r by its Taylor polynomial to r^7 (the remainder below
+// 6e-9 relative, under a float32 ulp) in Horner form, times 2^n by adding n
+// to the exponent bits. Below a = -87 (where e^a nears the smallest normal
+// float32, 1.2e-38) the result is 0; a NaN stays NaN.
+func softmaxKernels() {
+	for i, v := range smTab {
+		for l := 0; l < 8; l++ {
+			fmt.Fprintf(&b, "DATA ·smTab+%d(SB)/4, $0x%08x\n", 32*i+4*l, math.Float32bits(v))
+		}
+	}
+	fmt.Fprintf(&b, "GLOBL ·smTab(SB), RODATA|NOPTR, $%d\n\n", 32*len(smTab))
+
+	// rowMaxAsm: four max accumulators over 32 floats a step, then 8, then
+	// a masked tail whose missing lanes read -Inf.
+	b.WriteString("// func rowMaxAsm(x []float32) float32\nTEXT ·rowMaxAsm(SB), NOSPLIT, $0-28\n")
+	p("MOVQ x_base+0(FP), SI")
+	p("MOVQ x_len+8(FP), CX")
+	p("VMOVUPS %s, Y14", smC(4))
+	for r := 0; r < 4; r++ {
+		p("VMOVAPS Y14, Y%d", r)
+	}
+	// max(x, acc) with x first: a NaN x leaves acc as it was.
+	mx := func(src string, acc int) {
+		p("VMOVUPS %s, Y8", src)
+		p("VMAXPS Y%d, Y8, Y%d", acc, acc)
+	}
+	label("rowMaxAsm_l32")
+	p("CMPQ CX, $32")
+	p("JLT rowMaxAsm_l8")
+	for u := 0; u < 4; u++ {
+		mx(fmt.Sprintf("%d(SI)", 32*u), u)
+	}
+	p("ADDQ $128, SI")
+	p("SUBQ $32, CX")
+	p("JMP rowMaxAsm_l32")
+	label("rowMaxAsm_l8")
+	p("CMPQ CX, $8")
+	p("JLT rowMaxAsm_tail")
+	mx("(SI)", 0)
+	p("ADDQ $32, SI")
+	p("SUBQ $8, CX")
+	p("JMP rowMaxAsm_l8")
+	label("rowMaxAsm_tail")
+	p("TESTQ CX, CX")
+	p("JZ rowMaxAsm_fold")
+	p("LEAQ ·ktMaskTab+32(SB), AX")
+	p("SHLQ $2, CX")
+	p("SUBQ CX, AX")
+	p("VMOVUPS (AX), Y15")
+	p("VMASKMOVPS (SI), Y15, Y8")
+	p("VBLENDVPS Y15, Y8, Y14, Y8") // lanes past the end: -Inf
+	p("VMAXPS Y1, Y8, Y1")
+	label("rowMaxAsm_fold")
+	p("VMAXPS Y1, Y0, Y0")
+	p("VMAXPS Y3, Y2, Y2")
+	p("VMAXPS Y2, Y0, Y0")
+	p("VEXTRACTF128 $1, Y0, X1")
+	p("VMAXPS X1, X0, X0")
+	p("VMOVHLPS X0, X0, X1")
+	p("VMAXPS X1, X0, X0")
+	p("VMOVSHDUP X0, X1")
+	p("VMAXSS X1, X0, X0")
+	p("VMOVSS X0, ret+24(FP)")
+	p("VZEROUPPER")
+	p("RET")
+	b.WriteString("\n")
+
+	for _, store := range []bool{true, false} {
+		name, sig, frame := "expShiftAsm", "(dst, x []float32, m float32) float64", "$0-64"
+		xo, mo, ro := 24, 48, 56
+		if !store {
+			name, sig, frame = "expSumAsm", "(x []float32, m float32) float64", "$0-40"
+			xo, mo, ro = 0, 24, 32
+		}
+		fmt.Fprintf(&b, "// func %s%s\nTEXT ·%s(SB), NOSPLIT, %s\n", name, sig, name, frame)
+		if store {
+			p("MOVQ dst_base+0(FP), DI")
+		}
+		p("MOVQ x_base+%d(FP), SI", xo)
+		p("MOVQ x_len+%d(FP), CX", xo+8)
+		p("VMOVUPS %s, Y8", smC(0))
+		p("VMOVUPS %s, Y9", smC(3))
+		p("VBROADCASTSS m+%d(FP), Y10", mo)
+		p("VXORPD Y12, Y12, Y12")
+		p("VXORPD Y13, Y13, Y13")
+		// vec: the 8 floats at byte offset 32u (masked by Y15 in the
+		// tail) with registers a, n, e, q = Y(4u..4u+3).
+		vec := func(u int, masked bool) {
+			a, n, e, q := fmt.Sprintf("Y%d", 4*u), fmt.Sprintf("Y%d", 4*u+1), fmt.Sprintf("Y%d", 4*u+2), fmt.Sprintf("Y%d", 4*u+3)
+			if masked {
+				p("VMASKMOVPS (SI), Y15, %s", a)
+			} else {
+				p("VMOVUPS %d(SI), %s", 32*u, a)
+			}
+			p("VSUBPS Y10, %s, %s", a, a)
+			p("VCMPPS $0x11, Y9, %s, %s", a, q) // a < -87 (false for NaN)
+			p("VMULPS Y8, %s, %s", a, n)
+			p("VROUNDPS $0, %s, %s", n, n)
+			p("VFNMADD231PS %s, %s, %s", smC(1), n, a)
+			p("VFNMADD231PS %s, %s, %s", smC(2), n, a)
+			p("VMOVUPS %s, %s", smC(5), e)
+			for c := 6; c < len(smTab); c++ {
+				p("VFMADD213PS %s, %s, %s", smC(c), a, e)
+			}
+			p("VCVTPS2DQ %s, %s", n, n)
+			p("VPSLLD $23, %s, %s", n, n)
+			p("VPADDD %s, %s, %s", n, e, e)
+			p("VANDNPS %s, %s, %s", e, q, e)
+			if masked {
+				p("VANDPS Y15, %s, %s", e, e)
+			}
+			if store {
+				if masked {
+					p("VMASKMOVPS %s, Y15, (DI)", e)
+				} else {
+					p("VMOVUPS %s, %d(DI)", e, 32*u)
+				}
+			}
+			x := "X" + e[1:]
+			p("VCVTPS2PD %s, Y11", x)
+			p("VADDPD Y11, Y12, Y12")
+			p("VEXTRACTF128 $1, %s, X%s", e, q[1:])
+			p("VCVTPS2PD X%s, Y11", q[1:])
+			p("VADDPD Y11, Y13, Y13")
+		}
+		adv := func(nb int) {
+			p("ADDQ $%d, SI", nb)
+			if store {
+				p("ADDQ $%d, DI", nb)
+			}
+		}
+		label(name + "_l16")
+		p("CMPQ CX, $16")
+		p("JLT %s_l8", name)
+		vec(0, false)
+		vec(1, false)
+		adv(64)
+		p("SUBQ $16, CX")
+		p("JMP %s_l16", name)
+		label(name + "_l8")
+		p("CMPQ CX, $8")
+		p("JLT %s_tail", name)
+		vec(0, false)
+		adv(32)
+		p("SUBQ $8, CX")
+		label(name + "_tail")
+		p("TESTQ CX, CX")
+		p("JZ %s_done", name)
+		p("LEAQ ·ktMaskTab+32(SB), AX")
+		p("SHLQ $2, CX")
+		p("SUBQ CX, AX")
+		p("VMOVUPS (AX), Y15")
+		vec(0, true)
+		label(name + "_done")
+		p("VADDPD Y13, Y12, Y12")
+		hsum("Y12", "X12")
+		p("VMOVSD X12, ret+%d(FP)", ro)
+		p("VZEROUPPER")
+		p("RET")
+		b.WriteString("\n")
+	}
+
+	stream("smBackAsm", "(dx, dy, y []float32, s float32)", "$0-76", func() {
+		p("MOVQ dx_base+0(FP), DI")
+		p("MOVQ dy_base+24(FP), SI")
+		p("MOVQ y_base+48(FP), DX")
+		p("MOVQ dx_len+8(FP), CX")
+		p("VBROADCASTSS s+72(FP), Y14")
+	}, []string{"DI", "SI", "DX"}, func(o io) {
+		o.load("SI", o.reg(0))
+		p("VSUBPS Y14, %s, %s", o.reg(0), o.reg(0))
+		o.load("DX", o.reg(1))
+		o.load("DI", o.reg(2))
+		p("VFMADD231PS %s, %s, %s", o.reg(1), o.reg(0), o.reg(2))
+		o.store(o.reg(2), "DI")
+	})
+	stream("fillAsm", "(dst []float32, v float32)", "$0-28", func() {
+		p("MOVQ dst_base+0(FP), DI")
+		p("MOVQ dst_len+8(FP), CX")
+		p("VBROADCASTSS v+24(FP), Y14")
+	}, []string{"DI"}, func(o io) {
+		o.store("Y14", "DI")
+	})
+	stream("addScalarAsm", "(dst []float32, v float32)", "$0-28", func() {
+		p("MOVQ dst_base+0(FP), DI")
+		p("MOVQ dst_len+8(FP), CX")
+		p("VBROADCASTSS v+24(FP), Y14")
+	}, []string{"DI"}, func(o io) {
+		o.load("DI", o.reg(0))
+		p("VADDPS Y14, %s, %s", o.reg(0), o.reg(0))
+		o.store(o.reg(0), "DI")
+	})
 }

@@ -76,3 +76,21 @@ func dwInterleaveAddAsm(dx, t0, t1, x *float32, w, h int, relu bool)
 
 //go:noescape
 func dwInterleaveSetAsm(dx, t0, t1, x *float32, w, h int, relu bool)
+
+//go:noescape
+func rowMaxAsm(x []float32) float32
+
+//go:noescape
+func expShiftAsm(dst, x []float32, m float32) float64
+
+//go:noescape
+func expSumAsm(x []float32, m float32) float64
+
+//go:noescape
+func smBackAsm(dx, dy, y []float32, s float32)
+
+//go:noescape
+func fillAsm(dst []float32, v float32)
+
+//go:noescape
+func addScalarAsm(dst []float32, v float32)

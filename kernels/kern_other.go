@@ -13,6 +13,12 @@ func dotAsm(x, y []float32) float64                      { return dotGo(x, y) }
 func sumAsm(x []float32) float64                         { return sumGo(x) }
 func reluAsm(dst, x []float32)                           { reluGo(dst, x) }
 func reluBackAsm(dx, dy, x []float32)                    { reluBackGo(dx, dy, x) }
+func rowMaxAsm(x []float32) float32                      { return rowMaxGo(x) }
+func expShiftAsm(dst, x []float32, m float32) float64    { return expShiftGo(dst, x, m) }
+func expSumAsm(x []float32, m float32) float64           { return expSumGo(x, m) }
+func smBackAsm(dx, dy, y []float32, s float32)           { smBackGo(dx, dy, y, s) }
+func fillAsm(dst []float32, v float32)                   { fillGo(dst, v) }
+func addScalarAsm(dst []float32, v float32)              { addScalarGo(dst, v) }
 
 func dwAsmOK(s DWConv) bool                                       { return false }
 func dwBwdInAsmOK(s DWConv) bool                                  { return false }

@@ -41,7 +41,7 @@ func init() {
 	registerKernel("AvgPool", haveAsm)
 	registerKernel("AvgPoolBackward", haveAsm)
 	registerKernel("GlobalAvgPool", haveAsm)
-	registerKernel("GlobalAvgPoolBackward", false)
+	registerKernel("GlobalAvgPoolBackward", haveAsm)
 }
 
 func poolGrain(ohw int) int { return max(1, ewGrain/8/max(ohw, 1)) }
@@ -396,8 +396,10 @@ func globalAvgPoolBack(a *gapArgs, lo, hi int) {
 		c, n := p/a.N, p%a.N
 		g := a.y[n*a.C+c] * inv
 		d := a.x[p*a.HW : (p+1)*a.HW]
-		for i := range d {
-			d[i] += g
+		if useAsm {
+			addScalarAsm(d, g)
+			continue
 		}
+		addScalarGo(d, g)
 	}
 }

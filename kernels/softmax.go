@@ -2,15 +2,19 @@ package kernels
 
 import "math"
 
-// Row-wise softmax family on row-major (rows, cols) matrices, computed in
-// float64 per row with the maximum subtracted first.
+// Row-wise softmax family on row-major (rows, cols) matrices, with each
+// row's maximum subtracted first. The pure-Go path computes in float64
+// (math.Exp); the assembly path takes the row maximum, e^(x-max) in float32
+// (a degree-7 polynomial after range reduction, within ~2 ulp, 0 below
+// e^-87) summed in float64, and the log of the sum in float64. A row whose
+// maximum is -Inf (all -Inf or NaN) takes the Go path.
 
 func init() {
-	registerKernel("Softmax", false)
-	registerKernel("LogSoftmax", false)
-	registerKernel("SoftmaxBackward", false)
-	registerKernel("CrossEntropy", false)
-	registerKernel("CrossEntropyBackward", false)
+	registerKernel("Softmax", haveAsm)
+	registerKernel("LogSoftmax", haveAsm)
+	registerKernel("SoftmaxBackward", haveAsm)
+	registerKernel("CrossEntropy", haveAsm)
+	registerKernel("CrossEntropyBackward", haveAsm)
 }
 
 func smCheck(name string, rows, cols int, xs ...[]float32) {
@@ -55,6 +59,22 @@ func rowLogSumExp(x []float32) (mx, lse float64) {
 	return mx, math.Log(s)
 }
 
+// softmaxRowAsm writes dst = softmax(x) for one row with the assembly
+// kernels and returns max + log Σ e^(x-max); ok is false (nothing written)
+// without them or when the row's maximum is -Inf.
+func softmaxRowAsm(dst, x []float32) (lse float64, ok bool) {
+	if !useAsm {
+		return 0, false
+	}
+	mx := rowMaxAsm(x)
+	if math.IsInf(float64(mx), -1) {
+		return 0, false
+	}
+	s := expShiftAsm(dst, x, mx)
+	scaleAsm(dst, float32(1/s), dst)
+	return float64(mx) + math.Log(s), true
+}
+
 // Softmax writes dst = softmax(x) row by row; dst may alias x.
 func Softmax(dst, x []float32, rows, cols int) {
 	smCheck("Softmax", rows, cols, dst, x)
@@ -65,6 +85,9 @@ func softmaxBody(a *smArgs, lo, hi int) {
 	cols := a.cols
 	for r := lo; r < hi; r++ {
 		xr, dr := a.x[r*cols:(r+1)*cols], a.d[r*cols:(r+1)*cols]
+		if _, ok := softmaxRowAsm(dr, xr); ok {
+			continue
+		}
 		mx, lse := rowLogSumExp(xr)
 		for j, v := range xr {
 			dr[j] = float32(math.Exp(float64(v) - mx - lse))
@@ -82,6 +105,13 @@ func logSoftmaxBody(a *smArgs, lo, hi int) {
 	cols := a.cols
 	for r := lo; r < hi; r++ {
 		xr, dr := a.x[r*cols:(r+1)*cols], a.d[r*cols:(r+1)*cols]
+		if useAsm {
+			if mx := rowMaxAsm(xr); !math.IsInf(float64(mx), -1) {
+				c := float64(mx) + math.Log(expSumAsm(xr, mx))
+				bnApplyAsm(dr, xr, float32(c), 1, 0)
+				continue
+			}
+		}
 		mx, lse := rowLogSumExp(xr)
 		for j, v := range xr {
 			dr[j] = float32(float64(v) - mx - lse)
@@ -102,6 +132,10 @@ func softmaxBackBody(a *smArgs, lo, hi int) {
 	for r := lo; r < hi; r++ {
 		o := r * cols
 		dxr, dyr, yr := a.d[o:o+cols], a.x[o:o+cols], a.y[o:o+cols]
+		if useAsm && cols >= 16 { // shorter rows: the calls cost more than the loop
+			smBackAsm(dxr, dyr, yr, float32(dotAsm(dyr, yr)))
+			continue
+		}
 		s := 0.0
 		for j, v := range yr {
 			s += float64(dyr[j]) * float64(v)
@@ -141,11 +175,17 @@ func crossEntropyBody(a *smArgs, lo, hi int) {
 	cols := a.cols
 	for r := lo; r < hi; r++ {
 		xr, pr := a.x[r*cols:(r+1)*cols], a.d[r*cols:(r+1)*cols]
+		// The logit of the label first: pr may alias the logits.
+		xl := float64(xr[a.labels[r]])
+		if c, ok := softmaxRowAsm(pr, xr); ok {
+			a.nll[r] = c - xl
+			continue
+		}
 		mx, lse := rowLogSumExp(xr)
 		for j, v := range xr {
 			pr[j] = float32(math.Exp(float64(v) - mx - lse))
 		}
-		a.nll[r] = mx + lse - float64(xr[a.labels[r]])
+		a.nll[r] = mx + lse - xl
 	}
 }
 
@@ -163,11 +203,58 @@ func CrossEntropyBackward(dlogits, probs []float32, labels []int32, rows, cols i
 		if l < 0 || l >= cols {
 			panic("kernels: CrossEntropyBackward: label out of range")
 		}
+		if useAsm {
+			axpyAsm(f, pr, dr)
+			dr[l] -= f
+			continue
+		}
 		for j, p := range pr {
 			if j == l {
 				p--
 			}
 			dr[j] += f * p
 		}
+	}
+}
+
+// rowMaxGo is rowMaxAsm's reference: the largest element, NaN ignored,
+// -Inf when there is none.
+func rowMaxGo(x []float32) float32 {
+	m := float32(math.Inf(-1))
+	for _, v := range x {
+		if v > m {
+			m = v
+		}
+	}
+	return m
+}
+
+// expShiftGo is expShiftAsm's reference: dst = e^(x-m), returning Σ dst.
+func expShiftGo(dst, x []float32, m float32) float64 {
+	x = x[:len(dst)]
+	s := 0.0
+	for i, v := range x {
+		e := float32(math.Exp(float64(v - m)))
+		dst[i] = e
+		s += float64(e)
+	}
+	return s
+}
+
+// expSumGo is expSumAsm's reference.
+func expSumGo(x []float32, m float32) float64 {
+	s := 0.0
+	for _, v := range x {
+		s += float64(float32(math.Exp(float64(v - m))))
+	}
+	return s
+}
+
+// smBackGo is smBackAsm's reference: dx += y·(dy-s).
+func smBackGo(dx, dy, y []float32, s float32) {
+	dy = dy[:len(dx)]
+	y = y[:len(dx)]
+	for i := range dx {
+		dx[i] += y[i] * (dy[i] - s)
 	}
 }
