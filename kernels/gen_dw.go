@@ -977,7 +977,9 @@ func dint(K, D, mode int, relu bool) {
 	}
 	p("MOVQ pfd+80(FP), R14")
 	p("ADDQ SI, R14")
-	if relu {
+	if relu || mode >= 2 {
+		// The ReLU's zero, or the zero the mask compares with (the masked
+		// modes do not rectify their input).
 		p("VXORPS Y13, Y13, Y13")
 	}
 	u := users(K, 1, 1, dR)
@@ -1034,24 +1036,31 @@ func dint(K, D, mode int, relu bool) {
 				p("VXORPS %s, %s, %s", accReg(oh), accReg(oh), accReg(oh))
 			}
 		}
-		if mode >= 2 {
-			p("VXORPS Y15, Y15, Y15")
-		}
+		// The output rows two at a time, as the input rows: row oh at
+		// (BX) or (BX)(R9*1), its mask dm bytes on, (BX)(R15*1) or
+		// (BX)(AX*1) with AX = R9+R15.
 		p("MOVQ R13, BX")
+		if mode >= 2 {
+			p("LEAQ (R9)(R15*1), AX")
+		}
 		for oh := 0; oh < dR; oh++ {
+			y, m := "(BX)", "(BX)(R15*1)"
+			if oh%2 == 1 {
+				y, m = "(BX)(R9*1)", "(BX)(AX*1)"
+			}
 			switch mode {
 			case 1:
-				p("VADDPS (BX), %s, %s", accReg(oh), accReg(oh))
+				p("VADDPS %s, %s, %s", y, accReg(oh), accReg(oh))
 			case 2, 3:
-				p("VCMPPS $0x11, (BX)(R15*1), Y15, Y14")
+				p("VCMPPS $0x11, %s, Y13, Y14", m)
 				p("VANDPS Y14, %s, %s", accReg(oh), accReg(oh))
 				if mode == 2 {
-					p("VADDPS (BX), %s, %s", accReg(oh), accReg(oh))
+					p("VADDPS %s, %s, %s", y, accReg(oh), accReg(oh))
 				}
 			}
-			p("VMOVUPS %s, (BX)", accReg(oh))
-			if oh < dR-1 {
-				p("ADDQ R9, BX")
+			p("VMOVUPS %s, %s", accReg(oh), y)
+			if oh%2 == 1 && oh < dR-1 {
+				p("LEAQ (BX)(R9*2), BX")
 			}
 		}
 		p("ADDQ $32, R8")
