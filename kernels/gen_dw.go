@@ -51,11 +51,21 @@ type user struct{ oh, ki int }
 // of it with mul(x) into acc(x). The vector goes through Y15 unless one
 // use of a plain load can read it as the FMA's memory operand.
 func tapFMA(src, mask string, relu bool, us []user, mul, acc func(user) string) {
+	reg := tapLoad(src, mask, relu, len(us))
+	for _, x := range us {
+		p("VFMADD231PS %s, %s, %s", reg, mul(x), acc(x))
+	}
+}
+
+// tapLoad emits the load of tapFMA and tapInit for n uses and returns the
+// operand that holds the vector: Y15, or src itself for one use of a plain
+// load.
+func tapLoad(src, mask string, relu bool, n int) string {
 	reg := "Y15"
 	switch {
 	case mask != "":
 		p("VMASKMOVPS %s, %s, Y15", src, mask)
-	case relu || len(us) > 1:
+	case relu || n > 1:
 		p("VMOVUPS %s, Y15", src)
 	default:
 		reg = src
@@ -63,27 +73,14 @@ func tapFMA(src, mask string, relu bool, us []user, mul, acc func(user) string) 
 	if relu {
 		p("VMAXPS Y13, Y15, Y15")
 	}
-	for _, x := range us {
-		p("VFMADD231PS %s, %s, %s", reg, mul(x), acc(x))
-	}
+	return reg
 }
 
 // tapInit is tapFMA for kernels whose accumulators are output rows that
 // starts each row's sum with a VMULPS instead of clearing it first: inited
 // tells which rows hold a sum.
 func tapInit(src, mask string, relu bool, us []user, mul, acc func(user) string, inited []bool) {
-	reg := "Y15"
-	switch {
-	case mask != "":
-		p("VMASKMOVPS %s, %s, Y15", src, mask)
-	case relu || len(us) > 1:
-		p("VMOVUPS %s, Y15", src)
-	default:
-		reg = src
-	}
-	if relu {
-		p("VMAXPS Y13, Y15, Y15")
-	}
+	reg := tapLoad(src, mask, relu, len(us))
 	for _, x := range us {
 		if inited[x.oh] {
 			p("VFMADD231PS %s, %s, %s", reg, mul(x), acc(x))
