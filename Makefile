@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: all build test test-short vet fmt-check bench bench-gemm bench-compare
+.PHONY: all build test test-short vet fmt-check bench bench-gemm bench-dw bench-compare
 
 all: build
 
@@ -35,6 +35,12 @@ bench:
 # (cgo; needs libopenblas-dev), then ours at two threads (bench/README.md).
 bench-gemm:
 	OPENBLAS_NUM_THREADS=1 $(GO) run -tags openblas ./bench/gemm
+
+# The depthwise table of the kernels issue: six samples of each pass at one
+# thread, best of each, cells at 40% of 116 GFLOP/s in bold (bench/README.md).
+bench-dw:
+	$(GO) test ./kernels/ -run '^$$' -bench '^BenchmarkDepthwise$$|^BenchmarkDepthwiseStride2$$' \
+		-benchtime=150ms -count=6 -kthreads=1 | $(GO) run ./bench/dwtable
 
 # One DARTS search iteration, ours against PyTorch (bench/README.md).
 bench-compare:
