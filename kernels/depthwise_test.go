@@ -335,3 +335,32 @@ func TestDepthwiseWeightPartsWritten(t *testing.T) {
 		}
 	})
 }
+
+// TestDepthwiseEmptyBatch runs every depthwise pass on batches without
+// planes (N = 0 or C = 0): nothing to compute, nothing written, no panic.
+func TestDepthwiseEmptyBatch(t *testing.T) {
+	ktBothPaths(t, func(t *testing.T) {
+		for _, k := range []int{3, 5} {
+			for _, st := range []int{1, 2} {
+				for _, hw := range []int{8, 16} {
+					for _, cn := range [][2]int{{2, 0}, {0, 3}} {
+						s := DWConv{C: cn[0], N: cn[1], H: hw, W: hw, K: k, Stride: st, Pad: k / 2, Dilation: 1, ReLUIn: true}
+						dw := ktVec(ktRand(3), cn[0]*k*k)
+						want := ktCopy(dw)
+						w := ktVec(ktRand(4), cn[0]*k*k)
+						DepthwiseConv(nil, nil, w, s)
+						DepthwiseConvBackwardInput(nil, nil, w, nil, s)
+						DepthwiseConvBackwardInputSet(nil, nil, w, nil, s)
+						DepthwiseConvBackwardWeight(dw, nil, nil, s)
+						DepthwiseConvBackward(nil, dw, nil, w, nil, s, true)
+						for i := range dw {
+							if dw[i] != want[i] {
+								t.Fatalf("%+v: dw[%d] changed from %v to %v", s, i, want[i], dw[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
