@@ -82,15 +82,21 @@ func stream(name, sig, frame string, prolog func(), ptrs []string, body func(o i
 	label(name + "_tail")
 	p("TESTQ CX, CX")
 	p("JZ %s_done", name)
-	p("LEAQ ·ktMaskTab+32(SB), AX")
-	p("SHLQ $2, CX")
-	p("SUBQ CX, AX")
-	p("VMOVUPS (AX), Y15")
+	tailMask("CX")
 	body(io{u: 0, masked: true})
 	label(name + "_done")
 	p("VZEROUPPER")
 	p("RET")
 	b.WriteString("\n")
+}
+
+// tailMask loads into Y15 the mask of the first n lanes (n, 0..7, in the
+// named register, which it multiplies by 4), through AX.
+func tailMask(n string) {
+	p("LEAQ ·ktMaskTab+32(SB), AX")
+	p("SHLQ $2, %s", n)
+	p("SUBQ %s, AX", n)
+	p("VMOVUPS (AX), Y15")
 }
 
 // reduce emits a float64 reduction over CX elements, 8 per step, with
@@ -542,10 +548,7 @@ func main() {
 	p("MOVQ R9, R12")
 	p("ANDQ $7, R12") // tail length
 	p("SHRQ $3, R9")  // full vectors per row
-	p("LEAQ ·ktMaskTab+32(SB), AX")
-	p("SHLQ $2, R12")
-	p("SUBQ R12, AX")
-	p("VMOVUPS (AX), Y15")
+	tailMask("R12")
 	p("TESTQ R10, R10")
 	p("JZ dwPadAsm_done")
 	label("dwPadAsm_row")
@@ -968,10 +971,7 @@ func softmaxKernels() {
 	label("rowMaxAsm_tail")
 	p("TESTQ CX, CX")
 	p("JZ rowMaxAsm_fold")
-	p("LEAQ ·ktMaskTab+32(SB), AX")
-	p("SHLQ $2, CX")
-	p("SUBQ CX, AX")
-	p("VMOVUPS (AX), Y15")
+	tailMask("CX")
 	p("VMASKMOVPS (SI), Y15, Y8")
 	p("VBLENDVPS Y15, Y8, Y14, Y8") // lanes past the end: -Inf
 	p("VMAXPS Y1, Y8, Y1")
@@ -1071,10 +1071,7 @@ func softmaxKernels() {
 		label(name + "_tail")
 		p("TESTQ CX, CX")
 		p("JZ %s_done", name)
-		p("LEAQ ·ktMaskTab+32(SB), AX")
-		p("SHLQ $2, CX")
-		p("SUBQ CX, AX")
-		p("VMOVUPS (AX), Y15")
+		tailMask("CX")
 		vec(0, true)
 		label(name + "_done")
 		p("VADDPD Y13, Y12, Y12")
@@ -1099,18 +1096,16 @@ func softmaxKernels() {
 		p("VFMADD231PS %s, %s, %s", o.reg(1), o.reg(0), o.reg(2))
 		o.store(o.reg(2), "DI")
 	})
-	stream("fillAsm", "(dst []float32, v float32)", "$0-28", func() {
+	// dst at DI, its length in CX, v broadcast in Y14.
+	dstScalar := func() {
 		p("MOVQ dst_base+0(FP), DI")
 		p("MOVQ dst_len+8(FP), CX")
 		p("VBROADCASTSS v+24(FP), Y14")
-	}, []string{"DI"}, func(o io) {
+	}
+	stream("fillAsm", "(dst []float32, v float32)", "$0-28", dstScalar, []string{"DI"}, func(o io) {
 		o.store("Y14", "DI")
 	})
-	stream("addScalarAsm", "(dst []float32, v float32)", "$0-28", func() {
-		p("MOVQ dst_base+0(FP), DI")
-		p("MOVQ dst_len+8(FP), CX")
-		p("VBROADCASTSS v+24(FP), Y14")
-	}, []string{"DI"}, func(o io) {
+	stream("addScalarAsm", "(dst []float32, v float32)", "$0-28", dstScalar, []string{"DI"}, func(o io) {
 		o.load("DI", o.reg(0))
 		p("VADDPS Y14, %s, %s", o.reg(0), o.reg(0))
 		o.store(o.reg(0), "DI")
