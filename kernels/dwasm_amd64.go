@@ -1051,6 +1051,12 @@ func (u dwUnits) count(C int) int { return C * u.per }
 // plane is the first plane of unit i (C·N for i = count(C)).
 func (u dwUnits) plane(i int) int { return i/u.per*u.n + min(u.n, i%u.per*u.g) }
 
+// end is the plane after the unit that holds plane p.
+func (u dwUnits) end(p int) int {
+	c0 := p / u.n * u.n
+	return c0 + min(u.n, ((p-c0)/u.g+1)*u.g)
+}
+
 var dwBWUnitJobs = newJobs(func(a *dwArgs, lo, hi int) {
 	u := dwUnitsOf(a.s)
 	dwBWJobs(a.s).body(a, u.plane(lo), u.plane(hi))
@@ -1077,7 +1083,7 @@ func dwBackwardWeightDirectBody(a *dwArgs, lo, hi int) {
 		_ = a.dy[hi*hw-1]
 		_ = a.part[hi*kk-1]
 		ik := s.K / 5
-		group := max(1, min(s.N, dwwpGroup(s)))
+		u := dwUnitsOf(s)
 		passes := dwwpPasses[ik][id]
 		var nbmid [len(dwwpTab[0][0])]int
 		for ip, ps := range passes {
@@ -1092,11 +1098,9 @@ func dwBackwardWeightDirectBody(a *dwArgs, lo, hi int) {
 			pfd = dwPfWhole(hw)
 		}
 		for p := lo; p < hi; {
-			// A group (a unit: lo and hi are unit bounds) ends group
-			// planes into its channel or at the channel's end; its sums
-			// go to the partial of its first plane.
-			c := p / s.N
-			e := min(hi, c*s.N+((p-c*s.N)/group+1)*group, (c+1)*s.N)
+			// One call a group (a dwUnit: lo and hi are unit bounds); its
+			// sums go to the partial of its first plane.
+			e := min(hi, u.end(p))
 			for ip := range passes {
 				// The first pass streams the next planes in.
 				dwwpTab[ik][id][ip][relu](&a.x[p*hw], &a.dy[p*hw], &t.mf[0], &t.ml[0], 4*W, W/8, nbmid[ip], e-p, &a.part[p*kk], pfd*b2i(ip == 0))

@@ -63,16 +63,23 @@ func rowLogSumExp(x []float32) (mx, lse float64) {
 // kernels and returns max + log Σ e^(x-max); ok is false (nothing written)
 // without them or when the row's maximum is -Inf.
 func softmaxRowAsm(dst, x []float32) (lse float64, ok bool) {
-	if !useAsm {
-		return 0, false
-	}
-	mx := rowMaxAsm(x)
-	if math.IsInf(float64(mx), -1) {
+	mx, ok := rowMaxAsmOK(x)
+	if !ok {
 		return 0, false
 	}
 	s := expShiftAsm(dst, x, mx)
 	scaleAsm(dst, float32(1/s), dst)
 	return float64(mx) + math.Log(s), true
+}
+
+// rowMaxAsmOK returns the row's maximum by the assembly kernel; ok is false
+// without assembly or when the maximum is -Inf (the Go path takes the row).
+func rowMaxAsmOK(x []float32) (mx float32, ok bool) {
+	if !useAsm {
+		return 0, false
+	}
+	mx = rowMaxAsm(x)
+	return mx, !math.IsInf(float64(mx), -1)
 }
 
 // Softmax writes dst = softmax(x) row by row; dst may alias x.
@@ -105,12 +112,10 @@ func logSoftmaxBody(a *smArgs, lo, hi int) {
 	cols := a.cols
 	for r := lo; r < hi; r++ {
 		xr, dr := a.x[r*cols:(r+1)*cols], a.d[r*cols:(r+1)*cols]
-		if useAsm {
-			if mx := rowMaxAsm(xr); !math.IsInf(float64(mx), -1) {
-				c := float64(mx) + math.Log(expSumAsm(xr, mx))
-				bnApplyAsm(dr, xr, float32(c), 1, 0)
-				continue
-			}
+		if mx, ok := rowMaxAsmOK(xr); ok {
+			c := float64(mx) + math.Log(expSumAsm(xr, mx))
+			bnApplyAsm(dr, xr, float32(c), 1, 0)
+			continue
 		}
 		mx, lse := rowLogSumExp(xr)
 		for j, v := range xr {
