@@ -79,7 +79,7 @@ func sgemmPackT16(k int, src *float32, lds int, dst *float32)
 func sgemmPackT6(k int, src *float32, lds int, dst *float32)
 
 //go:noescape
-func sgemmPackStrip(k int, b *float32, ldb int, panels int, dst *float32, pf int)
+func sgemmPackStrip(k int, b *float32, ldb int, panels int, dst *float32, pf, tail, pf2 int)
 
 //go:noescape
 func sgemmDot1x1(k int, a *float32, lda int, b *float32, ldb int, acc *float32)
@@ -407,8 +407,9 @@ var sgemmDirectCols = 0
 // op(A) is packed once; the columns are split over the threads, and each
 // chunk walks its columns in strips: the kc×strip block of B is copied into
 // 16-column panels with row-contiguous reads (rows of B are far apart,
-// often a power of two, so B cannot be used in place), prefetching the
-// next strip as it goes, then every panel runs the tiles of all m rows
+// often a power of two, so B cannot be used in place), each row
+// prefetching the row packed sgemmStripRowsAhead rows later (see
+// sgemmStripPrefetch), then every panel runs the tiles of all m rows
 // (one kernel call per row panel sweeps the strip, so C is written in long
 // runs along a few rows at a time; non-temporal stores were tried and were
 // slower here).
@@ -448,11 +449,8 @@ func sgemmDirect(transA bool, m, n, k int, alpha float32, a []float32, lda int,
 				apk := ap[p0*m:]
 				full := (je - js) / sgemmNR
 				if full > 0 {
-					pf := 0 // prefetch the same rows of the next strip
-					if je < j1 {
-						pf = 4 * (je - js)
-					}
-					sgemmPackStrip(kb, &b[p0*ldb+js], 4*ldb, full, &bt[0], pf)
+					pf, tail, pf2 := sgemmStripPrefetch(p0, kb, k, ldb, je-js, je < j1)
+					sgemmPackStrip(kb, &b[p0*ldb+js], 4*ldb, full, &bt[0], pf, tail, pf2)
 				}
 				jt := js + full*sgemmNR
 				if jt < je {
@@ -475,6 +473,32 @@ func sgemmDirect(transA bool, m, n, k int, alpha float32, a []float32, lda int,
 		}
 		sgemmPutBuf(btBuf)
 	})
+}
+
+// sgemmStripRowsAhead is how many rows further down the strip each row of
+// B being packed prefetches.
+const sgemmStripRowsAhead = 1
+
+// sgemmStripPrefetch returns sgemmPackStrip's prefetch distances in bytes
+// for rows p0..p0+kb of a k-row strip of B, w columns wide, rows ldb floats
+// apart: each row prefetches the row sgemmStripRowsAhead below it, and the
+// last rows the first rows packed next: rows p0+kb.. of this strip, or the
+// first rows of the next strip (nextStrip), or nothing (pf2 = 0 prefetches
+// the row itself).
+//
+// The rows of B are usually a power of two apart, so the same columns of
+// every row fall in the same cache sets: a whole strip prefetched ahead is
+// evicted before it is read, and only a row or two can wait in the cache.
+func sgemmStripPrefetch(p0, kb, k, ldb, w int, nextStrip bool) (pf, tail, pf2 int) {
+	d := min(sgemmStripRowsAhead, kb)
+	pf, tail = 4*d*ldb, d
+	switch {
+	case p0+kb < k:
+		pf2 = pf
+	case nextStrip:
+		pf2 = 4*w - 4*(p0+kb-d)*ldb
+	}
+	return pf, tail, pf2
 }
 
 // sgemmPacked is the general blocked path: for each nc×kc block, op(B) is

@@ -3291,14 +3291,16 @@ sgemmDotPack3x4_reduce:
 	VZEROUPPER
 	RET
 
-// func sgemmPackStrip(k int, b *float32, ldb int, panels int, dst *float32, pf int)
-TEXT ·sgemmPackStrip(SB), NOSPLIT, $0-48
+// func sgemmPackStrip(k int, b *float32, ldb int, panels int, dst *float32, pf, tail, pf2 int)
+TEXT ·sgemmPackStrip(SB), NOSPLIT, $0-64
 	MOVQ k+0(FP), CX
 	MOVQ b+8(FP), SI
 	MOVQ ldb+16(FP), R8
 	MOVQ panels+24(FP), R9
 	MOVQ dst+32(FP), DI
 	MOVQ pf+40(FP), R11
+	MOVQ tail+48(FP), R13
+	MOVQ pf2+56(FP), R14
 	MOVQ CX, R10
 	SHLQ $6, R10
 	TESTQ CX, CX
@@ -3306,6 +3308,8 @@ TEXT ·sgemmPackStrip(SB), NOSPLIT, $0-48
 	TESTQ R9, R9
 	JZ packstrip_done
 packstrip_row:
+	CMPQ CX, R13
+	CMOVQEQ R14, R11
 	MOVQ SI, AX
 	MOVQ DI, BX
 	MOVQ R9, R12

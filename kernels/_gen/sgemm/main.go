@@ -261,20 +261,24 @@ func dot(r, c int) {
 // packStrip emits sgemmPackStrip, which copies k rows of a strip of B
 // (panels·16 floats wide, rows ldb bytes apart) into 16-column panels
 // (panel q at dst + q·k·64 bytes, 64 bytes per row), reading each row
-// contiguously and prefetching the same bytes pf further along the row (the
-// next strip).
+// contiguously and prefetching the bytes pf further on as it goes; from the
+// row that leaves tail rows to copy it prefetches pf2 further on instead
+// (the caller points pf a few rows down the strip and pf2 at the first rows
+// of the next strip).
 //
-// func sgemmPackStrip(k int, b *float32, ldb int, panels int, dst *float32, pf int)
+// func sgemmPackStrip(k int, b *float32, ldb int, panels int, dst *float32, pf, tail, pf2 int)
 func packStrip() {
 	p("")
-	p("// func sgemmPackStrip(k int, b *float32, ldb int, panels int, dst *float32, pf int)")
-	p("TEXT ·sgemmPackStrip(SB), NOSPLIT, $0-48")
+	p("// func sgemmPackStrip(k int, b *float32, ldb int, panels int, dst *float32, pf, tail, pf2 int)")
+	p("TEXT ·sgemmPackStrip(SB), NOSPLIT, $0-64")
 	p("\tMOVQ k+0(FP), CX")
 	p("\tMOVQ b+8(FP), SI")
 	p("\tMOVQ ldb+16(FP), R8")
 	p("\tMOVQ panels+24(FP), R9")
 	p("\tMOVQ dst+32(FP), DI")
 	p("\tMOVQ pf+40(FP), R11")
+	p("\tMOVQ tail+48(FP), R13")
+	p("\tMOVQ pf2+56(FP), R14")
 	p("\tMOVQ CX, R10")
 	p("\tSHLQ $6, R10") // panel stride k·64 bytes
 	p("\tTESTQ CX, CX")
@@ -282,6 +286,8 @@ func packStrip() {
 	p("\tTESTQ R9, R9")
 	p("\tJZ packstrip_done")
 	p("packstrip_row:")
+	p("\tCMPQ CX, R13") // tail rows left: switch to the second distance
+	p("\tCMOVQEQ R14, R11")
 	p("\tMOVQ SI, AX")
 	p("\tMOVQ DI, BX")
 	p("\tMOVQ R9, R12")
