@@ -131,6 +131,19 @@ func dwCases() []DWConv {
 			}
 		}
 	}
+	// Stride 2, "same" padding, W 16 or 32, whole groups of output rows
+	// (8 rows at W = 16, 4 at W = 32): the direct stride-2 forward (a
+	// single group, first and last group only, one and two middle groups;
+	// three planes per channel).
+	for _, k := range []int{3, 5} {
+		for _, d := range []int{1, 2} {
+			for _, hw := range [][2]int{{16, 16}, {32, 16}, {48, 16}, {8, 32}, {16, 32}, {24, 32}, {32, 32}} {
+				for _, relu := range []bool{false, true} {
+					cs = append(cs, DWConv{C: 2, N: 3, H: hw[0], W: hw[1], K: k, Stride: 2, Pad: d * (k - 1) / 2, Dilation: d, ReLUIn: relu})
+				}
+			}
+		}
+	}
 	// A 1×1 and a 7×7 to exercise "any odd K" on the reference.
 	cs = append(cs, DWConv{C: 2, N: 1, H: 5, W: 6, K: 1, Stride: 1, Pad: 0, Dilation: 1})
 	cs = append(cs, DWConv{C: 2, N: 2, H: 11, W: 10, K: 7, Stride: 1, Pad: 3, Dilation: 1, ReLUIn: true})

@@ -82,10 +82,14 @@
 // over a group small enough to stay in L1, shifting dy instead of the
 // input (dwws*), so that each input vector is loaded and rectified once
 // for two tap columns; with dilation 2 a plane's even and odd rows are
-// walked apart; dwwd* through row tables for other heights). The rest (the
-// stride-2 forward and weight gradient, odd widths) copy each plane into a
-// zero-padded buffer, stride 2 splitting padded rows into even and odd
-// halves so that all loads are contiguous.
+// walked apart; dwwd* through row tables for other heights). The stride-2
+// 3×3 forward on planes 16 or 32 wide reads the planes in place too
+// (dws2f*, gen_dws2.go): each pair of input vectors is split into its even
+// and odd columns by one VSHUFPS per tap, leaving the outputs in a fixed
+// lane order that one VPERMPD per stored vector undoes. The rest (the
+// stride-2 5×5 forward, the stride-2 weight gradient, odd widths) copy
+// each plane into a zero-padded buffer, stride 2 splitting padded rows
+// into even and odd halves so that all loads are contiguous.
 //
 // # Pooling
 //

@@ -449,11 +449,14 @@ var (
 
 func dwForwardAsm(y, x, w []float32, s DWConv) {
 	a := dwArgs{y: y, x: x, w: w, s: s}
-	if dwDirectOK(s) {
+	switch {
+	case dwDirectOK(s):
 		dwFwdDirectJobs.do(s.C*s.N, 1, a)
-		return
+	case dwS2OK(s):
+		dwFwdS2Jobs.do(s.C*s.N, 1, a)
+	default:
+		dwFwdAsmJobs.do(s.C*s.N, 1, a)
 	}
-	dwFwdAsmJobs.do(s.C*s.N, 1, a)
 }
 
 func dwForwardDirectBody(a *dwArgs, lo, hi int) {

@@ -1,0 +1,52 @@
+//go:build amd64 && !noasm
+
+package kernels
+
+//go:generate go run gen_dws2.go
+
+// dws2fFunc is a direct stride-2 forward kernel (gen_dws2.go): np planes
+// of one channel, groups of dws2Rows(W) output rows, weights broadcast in
+// wt.
+type dws2fFunc func(y *float32, x *float32, wt *float32, groups int, np int)
+
+// dws2Rows is the number of output rows the kernels for width W compute at
+// a time (8 accumulators: 8 rows of one vector, or 4 rows of two).
+func dws2Rows(W int) int { return 128 / W }
+
+// dws2fTab: [D==2][W==32][relu] (K = 3 only; see gen_dws2.go).
+var dws2fTab [2][2][2]dws2fFunc
+
+// dwS2OK reports whether the direct stride-2 forward kernels take s: a
+// 3×3 filter, "same" padding, planes 16 or 32 floats wide and a height
+// that is a whole number of groups of output rows.
+func dwS2OK(s DWConv) bool {
+	return dwDirectOn && s.K == 3 && s.Stride == 2 && 2*s.Pad == s.Dilation*(s.K-1) &&
+		(s.W == 16 || s.W == 32) && s.H > 0 && s.H%(2*dws2Rows(s.W)) == 0
+}
+
+var dwFwdS2Jobs = newJobs(dwForwardS2Body)
+
+// dwForwardS2Body runs planes lo..hi, one kernel call per run of planes of
+// one channel, with that channel's weights broadcast into a table.
+func dwForwardS2Body(a *dwArgs, lo, hi int) {
+	s := a.s
+	kk, hw, ohw := s.K*s.K, s.H*s.W, s.H*s.W/4
+	_, id, _ := dwIdx(s)
+	fn := dws2fTab[id][b2i(s.W == 32)][b2i(s.ReLUIn)]
+	wb := getScratch(9 * 8) // a table of the package's pool: a local array would escape through fn
+	defer putScratch(wb)
+	wt := *wb
+	_ = a.x[hi*hw-1]
+	_ = a.y[hi*ohw-1]
+	for p := lo; p < hi; {
+		c := p / s.N
+		e := min(hi, (c+1)*s.N)
+		for i, v := range a.w[c*kk : (c+1)*kk] {
+			for l := 0; l < 8; l++ {
+				wt[8*i+l] = v
+			}
+		}
+		fn(&a.y[p*ohw], &a.x[p*hw], &wt[0], s.H/(2*dws2Rows(s.W)), e-p)
+		p = e
+	}
+}
