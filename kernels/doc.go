@@ -83,13 +83,14 @@
 // input (dwws*), so that each input vector is loaded and rectified once
 // for two tap columns; with dilation 2 a plane's even and odd rows are
 // walked apart; dwwd* through row tables for other heights). The stride-2
-// 3×3 forward on planes 16 or 32 wide reads the planes in place too
-// (dws2f*, gen_dws2.go): each pair of input vectors is split into its even
-// and odd columns by one VSHUFPS per tap, leaving the outputs in a fixed
-// lane order that one VPERMPD per stored vector undoes. The rest (the
-// stride-2 5×5 forward, the stride-2 weight gradient, odd widths) copy
-// each plane into a zero-padded buffer, stride 2 splitting padded rows
-// into even and odd halves so that all loads are contiguous.
+// 3×3 forward and weight gradient on planes 16 or 32 wide read the planes
+// in place too (dws2f*, dws2w*, gen_dws2.go): each pair of input vectors is
+// split into its even and odd columns by one VSHUFPS per tap, leaving the
+// outputs in a fixed lane order that one VPERMPD per stored vector (or per
+// dy vector loaded) undoes. The rest (the stride-2 5×5 forward and weight
+// gradient, odd widths) copy each plane into a zero-padded buffer, stride 2
+// splitting padded rows into even and odd halves so that all loads are
+// contiguous.
 //
 // # Pooling
 //

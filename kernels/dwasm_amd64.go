@@ -892,10 +892,14 @@ func dwBackwardWeightAsm(part, dy, x []float32, s DWConv) {
 	dwBWUnitJobs.do(dwUnitsOf(s).count(s.C), 1, dwArgs{part: part, dy: dy, x: x, s: s})
 }
 
-// dwBWJobs picks the weight-gradient kernels for s: direct or padded.
+// dwBWJobs picks the weight-gradient kernels for s: direct (stride 1 or
+// 2) or padded.
 func dwBWJobs(s DWConv) *jobs[dwArgs] {
-	if s.K == 3 && dwDirectOK(s) || dwwpOK(s) {
+	switch {
+	case s.K == 3 && dwDirectOK(s) || dwwpOK(s):
 		return dwBWDirectJobs
+	case dwS2WOK(s):
+		return dwBWS2Jobs
 	}
 	return dwBWAsmJobs
 }

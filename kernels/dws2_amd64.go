@@ -50,3 +50,35 @@ func dwForwardS2Body(a *dwArgs, lo, hi int) {
 		p = e
 	}
 }
+
+// dws2wFunc is a direct stride-2 weight-gradient kernel (gen_dws2.go): the
+// nine tap sums of each of np planes (4·pairs rows each) into out.
+type dws2wFunc func(dy *float32, x *float32, out *float32, pairs int, np int)
+
+// dws2wTab: [D==2][W==32][relu].
+var dws2wTab [2][2][2]dws2wFunc
+
+// dwS2WOK reports whether the direct stride-2 weight-gradient kernels take
+// s: as dwS2OK, with a height that is a multiple of 4 from 8 up (whole
+// pairs of output rows, the first and the last apart).
+func dwS2WOK(s DWConv) bool {
+	return dwDirectOn && s.K == 3 && s.Stride == 2 && 2*s.Pad == s.Dilation*(s.K-1) &&
+		(s.W == 16 || s.W == 32) && s.H%4 == 0 && s.H >= 8
+}
+
+var dwBWS2Jobs = newJobs(dwBackwardWeightS2Body)
+
+// dwBackwardWeightS2Body forms the partials of planes [lo, hi) in one
+// call: each plane's nine sums go to its own partial.
+func dwBackwardWeightS2Body(a *dwArgs, lo, hi int) {
+	s := a.s
+	hw, ohw := s.H*s.W, s.H*s.W/4
+	_, id, _ := dwIdx(s)
+	if lo >= hi {
+		return
+	}
+	_ = a.x[hi*hw-1]
+	_ = a.dy[hi*ohw-1]
+	_ = a.part[hi*9-1]
+	dws2wTab[id][b2i(s.W == 32)][b2i(s.ReLUIn)](&a.dy[lo*ohw], &a.x[lo*hw], &a.part[lo*9], s.H/4, hi-lo)
+}

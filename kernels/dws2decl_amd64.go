@@ -8,33 +8,65 @@ package kernels
 func dws2fK3D1W16R0(y *float32, x *float32, wt *float32, groups int, np int)
 
 //go:noescape
+func dws2wK3D1W16R0(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
 func dws2fK3D1W16R1(y *float32, x *float32, wt *float32, groups int, np int)
+
+//go:noescape
+func dws2wK3D1W16R1(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
 func dws2fK3D1W32R0(y *float32, x *float32, wt *float32, groups int, np int)
 
 //go:noescape
+func dws2wK3D1W32R0(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
 func dws2fK3D1W32R1(y *float32, x *float32, wt *float32, groups int, np int)
+
+//go:noescape
+func dws2wK3D1W32R1(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
 func dws2fK3D2W16R0(y *float32, x *float32, wt *float32, groups int, np int)
 
 //go:noescape
+func dws2wK3D2W16R0(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
 func dws2fK3D2W16R1(y *float32, x *float32, wt *float32, groups int, np int)
+
+//go:noescape
+func dws2wK3D2W16R1(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
 func dws2fK3D2W32R0(y *float32, x *float32, wt *float32, groups int, np int)
 
 //go:noescape
+func dws2wK3D2W32R0(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
 func dws2fK3D2W32R1(y *float32, x *float32, wt *float32, groups int, np int)
+
+//go:noescape
+func dws2wK3D2W32R1(dy *float32, x *float32, out *float32, pairs int, np int)
 
 func init() {
 	dws2fTab[0][0][0] = dws2fK3D1W16R0
+	dws2wTab[0][0][0] = dws2wK3D1W16R0
 	dws2fTab[0][0][1] = dws2fK3D1W16R1
+	dws2wTab[0][0][1] = dws2wK3D1W16R1
 	dws2fTab[0][1][0] = dws2fK3D1W32R0
+	dws2wTab[0][1][0] = dws2wK3D1W32R0
 	dws2fTab[0][1][1] = dws2fK3D1W32R1
+	dws2wTab[0][1][1] = dws2wK3D1W32R1
 	dws2fTab[1][0][0] = dws2fK3D2W16R0
+	dws2wTab[1][0][0] = dws2wK3D2W16R0
 	dws2fTab[1][0][1] = dws2fK3D2W16R1
+	dws2wTab[1][0][1] = dws2wK3D2W16R1
 	dws2fTab[1][1][0] = dws2fK3D2W32R0
+	dws2wTab[1][1][0] = dws2wK3D2W32R0
 	dws2fTab[1][1][1] = dws2fK3D2W32R1
+	dws2wTab[1][1][1] = dws2wK3D2W32R1
 }

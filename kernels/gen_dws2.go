@@ -1,7 +1,8 @@
 //go:build ignore
 
 // gen_dws2 writes dws2_amd64.s and dws2decl_amd64.go, the direct stride-2
-// 3×3 depthwise forward kernels for planes 16 and 32 floats wide:
+// 3×3 depthwise forward and weight-gradient kernels for planes 16 and 32
+// floats wide:
 //
 //	go run gen_dws2.go
 //
@@ -24,6 +25,10 @@
 // it and the last group those below. Loads that would reach left of column 0 or right
 // of column W-1 are masked (VMASKMOVPS neither reads nor faults on the
 // masked lanes, which come back 0: the padding).
+//
+// The weight-gradient kernels dws2w* (see wemit) split the input the same
+// way and multiply each tap vector by the dy rows it meets, loaded into
+// the same lane order.
 //
 // The code is written for any odd K, but only K = 3 is generated: there
 // the old path (the plane split into even and odd columns in a buffer,
@@ -122,9 +127,12 @@ type use struct{ t, kr int }
 
 // rows returns, by input row offset from 2·oh (oh the group's first output
 // row), the uses of that row.
-func (k kern) rows() (offs []int, uses map[int][]use) {
+func (k kern) rows() (offs []int, uses map[int][]use) { return k.rowsOf(k.rowsPer()) }
+
+// rowsOf is rows for groups of R output rows.
+func (k kern) rowsOf(R int) (offs []int, uses map[int][]use) {
 	uses = map[int][]use{}
-	for t := 0; t < k.rowsPer(); t++ {
+	for t := 0; t < R; t++ {
 		for kr := 0; kr < k.K; kr++ {
 			off := 2*t - k.pad() + kr*k.D
 			uses[off] = append(uses[off], use{t, kr})
@@ -285,6 +293,21 @@ func (k kern) row2(off int, us []use, inited []bool) {
 	}
 }
 
+// rowLoop emits the walk down one plane of kernel n: the first block of
+// rows (top), R8-2 middle ones and the last (bottom), R8 >= 2; it uses CX.
+func rowLoop(n string, block func(top, bottom bool)) {
+	block(true, false)
+	p("MOVQ R8, CX")
+	p("SUBQ $2, CX")
+	p("JZ %s_last", n)
+	label(n + "_mid")
+	block(false, false)
+	p("DECQ CX")
+	p("JNZ %s_mid", n)
+	label(n + "_last")
+	block(false, true)
+}
+
 // emit writes the kernel: for each plane a single group (groups = 1) or
 // the first group, groups-2 middle ones and the last.
 func (k kern) emit() {
@@ -302,16 +325,7 @@ func (k kern) emit() {
 	p("CMPQ R8, $1")
 	p("JEQ %s_single", n)
 	label(n + "_plane")
-	k.group(true, false)
-	p("MOVQ R8, CX")
-	p("SUBQ $2, CX")
-	p("JZ %s_last", n)
-	label(n + "_mid")
-	k.group(false, false)
-	p("DECQ CX")
-	p("JNZ %s_mid", n)
-	label(n + "_last")
-	k.group(false, true)
+	rowLoop(n, k.group)
 	p("DECQ R9")
 	p("JNZ %s_plane", n)
 	p("JMP %s_done", n)
@@ -319,6 +333,96 @@ func (k kern) emit() {
 	k.group(true, true)
 	p("DECQ R9")
 	p("JNZ %s_single", n)
+	label(n + "_done")
+	p("VZEROUPPER")
+	p("RET")
+	b.WriteString("\n")
+}
+
+// wname is the name of the weight-gradient kernel.
+func (k kern) wname() string {
+	return fmt.Sprintf("dws2wK%dD%dW%dR%d", k.K, k.D, k.W, b2i(k.relu))
+}
+
+// wpair emits one pair of output rows of the weight gradient: DI points at
+// dy row oh, SI at input row 2·oh. The two dy vectors of a block are
+// loaded into the tap order (VPERMPD, Y9 and Y10); each input row's pairs
+// are loaded (Y11, Y12) and split (Y13, then over Y11) as in the forward
+// kernels, and every tap vector is multiplied by the dy rows it meets into
+// the tap's sum (Y0–Y8, tap kr·K+kj). top / bottom as in group.
+func (k kern) wpair(top, bottom bool) {
+	offs, uses := k.rowsOf(2)
+	nb := k.nb()
+	for j := 0; j < nb; j++ {
+		p("VPERMPD $0xD8, %d(DI), Y9", 32*j)
+		p("VPERMPD $0xD8, %d(DI), Y10", 4*k.W/2+32*j)
+		for _, off := range offs {
+			if top && off < 0 || bottom && off >= 4 {
+				continue
+			}
+			done := map[int]bool{}
+			for _, tq := range k.taps() {
+				if done[tq.s] {
+					continue
+				}
+				done[tq.s] = true
+				r1 := loadPair(4*off*k.W+64*j+4*tq.s, tq.s, j == 0, j == nb-1, "Y11", "Y12")
+				dst := []string{"Y13", "Y11"}
+				n := 0
+				for _, tp := range k.taps() {
+					if tp.s != tq.s {
+						continue
+					}
+					p("VSHUFPS %s, %s, Y11, %s", tp.imm, r1, dst[n])
+					if k.relu {
+						p("VMAXPS Y14, %s, %s", dst[n], dst[n])
+					}
+					for _, u := range uses[off] {
+						p("VFMADD231PS Y%d, %s, Y%d", 9+u.t, dst[n], u.kr*k.K+tp.kj)
+					}
+					n++
+				}
+			}
+		}
+	}
+	p("ADDQ $%d, SI", 4*4*k.W)
+	p("ADDQ $%d, DI", 4*k.W)
+}
+
+// wemit writes the weight-gradient kernel
+//
+//	func dws2wK3D<D>W<W>R<relu>(dy *float32, x *float32, out *float32, pairs int, np int)
+//
+// which, for each of np planes (4·pairs rows of x, 2·pairs rows of dy),
+// sums dy·x for the nine taps over the plane and stores the nine sums to
+// out (9 floats a plane).
+func (k kern) wemit() {
+	n := k.wname()
+	fmt.Fprintf(&b, "// func %s(dy *float32, x *float32, out *float32, pairs int, np int)\n", n)
+	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-40\n", n)
+	p("MOVQ dy+0(FP), DI")
+	p("MOVQ x+8(FP), SI")
+	p("MOVQ out+16(FP), DX")
+	p("MOVQ pairs+24(FP), R8")
+	p("MOVQ np+32(FP), R9")
+	p("VXORPS Y14, Y14, Y14")
+	p("TESTQ R9, R9")
+	p("JZ %s_done", n)
+	label(n + "_plane")
+	for i := 0; i < k.K*k.K; i++ {
+		p("VXORPS Y%d, Y%d, Y%d", i, i, i)
+	}
+	rowLoop(n, k.wpair)
+	for i := 0; i < k.K*k.K; i++ {
+		p("VEXTRACTF128 $1, Y%d, X15", i)
+		p("VADDPS X15, X%d, X%d", i, i)
+		p("VHADDPS X%d, X%d, X%d", i, i, i)
+		p("VHADDPS X%d, X%d, X%d", i, i, i)
+		p("VMOVSS X%d, %d(DX)", i, 4*i)
+	}
+	p("ADDQ $%d, DX", 4*k.K*k.K)
+	p("DECQ R9")
+	p("JNZ %s_plane", n)
 	label(n + "_done")
 	p("VZEROUPPER")
 	p("RET")
@@ -344,6 +448,7 @@ func main() {
 	masks()
 	for _, k := range kerns() {
 		k.emit()
+		k.wemit()
 	}
 	if err := os.WriteFile("dws2_amd64.s", b.Bytes(), 0o644); err != nil {
 		panic(err)
@@ -352,10 +457,12 @@ func main() {
 	d.WriteString("// Code generated by gen_dws2.go; DO NOT EDIT.\n\n//go:build amd64 && !noasm\n\npackage kernels\n\n")
 	for _, k := range kerns() {
 		fmt.Fprintf(&d, "//go:noescape\nfunc %s(y *float32, x *float32, wt *float32, groups int, np int)\n\n", k.name())
+		fmt.Fprintf(&d, "//go:noescape\nfunc %s(dy *float32, x *float32, out *float32, pairs int, np int)\n\n", k.wname())
 	}
 	d.WriteString("func init() {\n")
 	for _, k := range kerns() {
 		fmt.Fprintf(&d, "\tdws2fTab[%d][%d][%d] = %s\n", k.D-1, k.W/32, b2i(k.relu), k.name())
+		fmt.Fprintf(&d, "\tdws2wTab[%d][%d][%d] = %s\n", k.D-1, k.W/32, b2i(k.relu), k.wname())
 	}
 	d.WriteString("}\n")
 	if err := os.WriteFile("dws2decl_amd64.go", d.Bytes(), 0o644); err != nil {
