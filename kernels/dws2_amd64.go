@@ -16,12 +16,17 @@ func dws2Rows(W int) int { return 128 / W }
 // dws2fTab: [D==2][W==32][relu] (K = 3 only; see gen_dws2.go).
 var dws2fTab [2][2][2]dws2fFunc
 
-// dwS2OK reports whether the direct stride-2 forward kernels take s: a
-// 3×3 filter, "same" padding, planes 16 or 32 floats wide and a height
-// that is a whole number of groups of output rows.
-func dwS2OK(s DWConv) bool {
+// dwS2Direct reports what both direct stride-2 families need of s: a 3×3
+// filter, stride 2, "same" padding and planes 16 or 32 floats wide.
+func dwS2Direct(s DWConv) bool {
 	return dwDirectOn && s.K == 3 && s.Stride == 2 && 2*s.Pad == s.Dilation*(s.K-1) &&
-		(s.W == 16 || s.W == 32) && s.H > 0 && s.H%(2*dws2Rows(s.W)) == 0
+		(s.W == 16 || s.W == 32)
+}
+
+// dwS2OK reports whether the direct stride-2 forward kernels take s: a
+// height that is a whole number of groups of output rows.
+func dwS2OK(s DWConv) bool {
+	return dwS2Direct(s) && s.H > 0 && s.H%(2*dws2Rows(s.W)) == 0
 }
 
 var dwFwdS2Jobs = newJobs(dwForwardS2Body)
@@ -59,11 +64,10 @@ type dws2wFunc func(dy *float32, x *float32, out *float32, pairs int, np int)
 var dws2wTab [2][2][2]dws2wFunc
 
 // dwS2WOK reports whether the direct stride-2 weight-gradient kernels take
-// s: as dwS2OK, with a height that is a multiple of 4 from 8 up (whole
-// pairs of output rows, the first and the last apart).
+// s: a height that is a multiple of 4 from 8 up (whole pairs of output
+// rows, the first and the last apart).
 func dwS2WOK(s DWConv) bool {
-	return dwDirectOn && s.K == 3 && s.Stride == 2 && 2*s.Pad == s.Dilation*(s.K-1) &&
-		(s.W == 16 || s.W == 32) && s.H%4 == 0 && s.H >= 8
+	return dwS2Direct(s) && s.H%4 == 0 && s.H >= 8
 }
 
 var dwBWS2Jobs = newJobs(dwBackwardWeightS2Body)
