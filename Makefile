@@ -37,9 +37,10 @@ bench-gemm:
 	OPENBLAS_NUM_THREADS=1 $(GO) run -tags openblas ./bench/gemm
 
 # The depthwise table of the kernels issue: six samples of each pass at one
-# thread, best of each, cells at 40% of 116 GFLOP/s in bold (bench/README.md).
+# thread, best of each, cells at 40% of 116 GFLOP/s in bold, and the count
+# at 40% of the FMA probe of the same run (bench/README.md).
 bench-dw:
-	$(GO) test ./kernels/ -run '^$$' -bench '^BenchmarkDepthwise$$|^BenchmarkDepthwiseStride2$$' \
+	$(GO) test ./kernels/ -run '^$$' -bench '^BenchmarkFMAPeak$$|^BenchmarkDepthwise$$|^BenchmarkDepthwiseStride2$$' \
 		-benchtime=150ms -count=6 -kthreads=1 | $(GO) run ./bench/dwtable
 
 # One DARTS search iteration, ours against PyTorch (bench/README.md).

@@ -44,6 +44,21 @@ func TestTable(t *testing.T) {
 	if !strings.HasSuffix(out.String(), "5 of 6 cells reach 30.0 GFLOP/s-cpu (best sample of each).\n") {
 		t.Fatalf("with a target of 30:\n%s", out.String())
 	}
+	// Probe lines: the best counts, and the cells at 40% of it are counted
+	// (0.4·93.2 = 37.3: 46.7, 56.1, 38.2 and 42.0 reach it).
+	for _, l := range []string{
+		"BenchmarkFMAPeak-2   \t    2228\t    540192 ns/op\t        40.16 %peak\t        93.17 GFLOP/s\t       2 B/op\t       0 allocs/op",
+		"BenchmarkFMAPeak-2   \t    2100\t    570000 ns/op\t        38.00 %peak\t        88.02 GFLOP/s\t       2 B/op\t       0 allocs/op",
+	} {
+		if !tb.addProbe(l) || tb.add(l) {
+			t.Fatalf("probe line %q not read as the probe alone", l)
+		}
+	}
+	out.Reset()
+	tb.write(&out, 46.4)
+	if !strings.HasSuffix(out.String(), "The FMA probe measured 93.2 GFLOP/s on this host in the same run; 4 of 6 cells reach 40% of it (37.3).\n") {
+		t.Fatalf("with the probe:\n%s", out.String())
+	}
 }
 
 // TestAddSkips checks that lines other than depthwise results with a
