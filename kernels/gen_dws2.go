@@ -308,20 +308,28 @@ func rowLoop(n string, block func(top, bottom bool)) {
 	block(false, true)
 }
 
+// prologue starts kernel n of both families,
+//
+//	func n(o *float32, x *float32, w *float32, rows int, np int)
+//
+// (o, w and rows named as given): o in DI, x in SI, w in DX, rows in R8,
+// np in R9, zero in Y14; with np = 0 it returns at once.
+func prologue(n, o, x, w, rows string) {
+	fmt.Fprintf(&b, "// func %s(%s *float32, %s *float32, %s *float32, %s int, np int)\n", n, o, x, w, rows)
+	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-40\n", n)
+	for i, a := range []string{o, x, w, rows, "np"} {
+		p("MOVQ %s+%d(FP), %s", a, 8*i, []string{"DI", "SI", "DX", "R8", "R9"}[i])
+	}
+	p("VXORPS Y14, Y14, Y14")
+	p("TESTQ R9, R9")
+	p("JZ %s_done", n)
+}
+
 // emit writes the kernel: for each plane a single group (groups = 1) or
 // the first group, groups-2 middle ones and the last.
 func (k kern) emit() {
 	n := k.name()
-	fmt.Fprintf(&b, "// func %s(y *float32, x *float32, wt *float32, groups int, np int)\n", n)
-	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-40\n", n)
-	p("MOVQ y+0(FP), DI")
-	p("MOVQ x+8(FP), SI")
-	p("MOVQ wt+16(FP), DX")
-	p("MOVQ groups+24(FP), R8")
-	p("MOVQ np+32(FP), R9")
-	p("VXORPS Y14, Y14, Y14")
-	p("TESTQ R9, R9")
-	p("JZ %s_done", n)
+	prologue(n, "y", "x", "wt", "groups")
 	p("CMPQ R8, $1")
 	p("JEQ %s_single", n)
 	label(n + "_plane")
@@ -398,16 +406,7 @@ func (k kern) wpair(top, bottom bool) {
 // out (9 floats a plane).
 func (k kern) wemit() {
 	n := k.wname()
-	fmt.Fprintf(&b, "// func %s(dy *float32, x *float32, out *float32, pairs int, np int)\n", n)
-	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-40\n", n)
-	p("MOVQ dy+0(FP), DI")
-	p("MOVQ x+8(FP), SI")
-	p("MOVQ out+16(FP), DX")
-	p("MOVQ pairs+24(FP), R8")
-	p("MOVQ np+32(FP), R9")
-	p("VXORPS Y14, Y14, Y14")
-	p("TESTQ R9, R9")
-	p("JZ %s_done", n)
+	prologue(n, "dy", "x", "out", "pairs")
 	label(n + "_plane")
 	for i := 0; i < k.K*k.K; i++ {
 		p("VXORPS Y%d, Y%d, Y%d", i, i, i)
