@@ -535,6 +535,8 @@ func dwBInJobs(s DWConv) *jobs[dwArgs] {
 	switch {
 	case dwDirectOK(s):
 		return dwBInDirectJobs
+	case dwS2IOK(s):
+		return dwBInS2Jobs
 	case dwParityOK(s):
 		return dwBInParityJobs
 	}
@@ -543,10 +545,11 @@ func dwBInJobs(s DWConv) *jobs[dwArgs] {
 
 // dwBackwardInputSetAsm writes the input gradient into dx (ignoring what dx
 // held) when a kernel can do it without clearing dx first, and reports
-// whether it did: the direct stride-1 kernels (which store instead of
-// adding), and the stride-2 input gradient by parity when every parity
-// class of the rows and columns receives taps (dilation 1), so that the
-// interleaving pass writes every element of dx.
+// whether it did: the direct stride-1 and stride-2 kernels (which store
+// instead of adding; the stride-2 ones store zeros where no tap reaches),
+// and the stride-2 input gradient by parity when every parity class of the
+// rows and columns receives taps (dilation 1), so that the interleaving
+// pass writes every element of dx.
 func dwBackwardInputSetAsm(dx, dy, w, x []float32, s DWConv) bool {
 	if !dwBackwardInputSetsAll(s) {
 		return false
@@ -934,7 +937,7 @@ func dwBackwardBothAsm(dx, part, dy, w, x []float32, s DWConv, set bool) {
 // dwBackwardInputSetsAll reports whether dwBackwardInputSetAsm writes dx
 // itself for s.
 func dwBackwardInputSetsAll(s DWConv) bool {
-	if dwDirectOK(s) {
+	if dwDirectOK(s) || dwS2IOK(s) {
 		return true
 	}
 	if !dwParityOK(s) {

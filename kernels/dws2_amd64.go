@@ -35,14 +35,24 @@ var dwFwdS2Jobs = newJobs(dwForwardS2Body)
 // one channel, with that channel's weights broadcast into a table.
 func dwForwardS2Body(a *dwArgs, lo, hi int) {
 	s := a.s
-	kk, hw, ohw := s.K*s.K, s.H*s.W, s.H*s.W/4
+	hw, ohw := s.H*s.W, s.H*s.W/4
 	_, id, _ := dwIdx(s)
 	fn := dws2fTab[id][b2i(s.W == 32)][b2i(s.ReLUIn)]
-	wb := getScratch(9 * 8) // a table of the package's pool: a local array would escape through fn
-	defer putScratch(wb)
-	wt := *wb
 	_ = a.x[hi*hw-1]
 	_ = a.y[hi*ohw-1]
+	dws2Runs(a, lo, hi, func(p, e int, wt *float32) {
+		fn(&a.y[p*ohw], &a.x[p*hw], wt, s.H/(2*dws2Rows(s.W)), e-p)
+	})
+}
+
+// dws2Runs calls run for each run [p, e) of planes lo..hi of one channel,
+// with that channel's K·K weights broadcast to 8 floats each in wt.
+func dws2Runs(a *dwArgs, lo, hi int, run func(p, e int, wt *float32)) {
+	s := a.s
+	kk := s.K * s.K
+	wb := getScratch(kk * 8) // a table of the package's pool: a local array would escape through the kernel's func value
+	defer putScratch(wb)
+	wt := *wb
 	for p := lo; p < hi; {
 		c := p / s.N
 		e := min(hi, (c+1)*s.N)
@@ -51,7 +61,7 @@ func dwForwardS2Body(a *dwArgs, lo, hi int) {
 				wt[8*i+l] = v
 			}
 		}
-		fn(&a.y[p*ohw], &a.x[p*hw], &wt[0], s.H/(2*dws2Rows(s.W)), e-p)
+		run(p, e, &wt[0])
 		p = e
 	}
 }
@@ -85,4 +95,44 @@ func dwBackwardWeightS2Body(a *dwArgs, lo, hi int) {
 	_ = a.dy[hi*ohw-1]
 	_ = a.part[hi*9-1]
 	dws2wTab[id][b2i(s.W == 32)][b2i(s.ReLUIn)](&a.dy[lo*ohw], &a.x[lo*hw], &a.part[lo*9], s.H/4, hi-lo)
+}
+
+// dws2iFunc is a direct stride-2 input-gradient kernel (gen_dws2.go): np
+// planes of one channel, pairs = H/2 pairs of dx rows each, weights
+// broadcast in wt; x is read only when the ReLU is fused.
+type dws2iFunc func(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+// dws2iTab: [D==2][W==32][relu][set].
+var dws2iTab [2][2][2][2]dws2iFunc
+
+// dwS2IOK reports whether the direct stride-2 input-gradient kernels take
+// s: an even height from 4 up (whole pairs of dx rows, the first and the
+// last apart). They write every element of dx in the set form, dilation 2
+// included (zeros where no tap reaches).
+func dwS2IOK(s DWConv) bool {
+	return dwS2Direct(s) && s.H%2 == 0 && s.H >= 4
+}
+
+var dwBInS2Jobs = newJobs(dwBackwardInputS2Body)
+
+// dwBackwardInputS2Body runs planes lo..hi, one kernel call per run of
+// planes of one channel (as dwForwardS2Body).
+func dwBackwardInputS2Body(a *dwArgs, lo, hi int) {
+	s := a.s
+	hw, ohw := s.H*s.W, s.H*s.W/4
+	_, id, _ := dwIdx(s)
+	fn := dws2iTab[id][b2i(s.W == 32)][b2i(s.ReLUIn)][b2i(a.set)]
+	if lo >= hi {
+		return
+	}
+	_ = a.dx[hi*hw-1]
+	_ = a.dy[hi*ohw-1]
+	xs := a.dx // not read without the ReLU
+	if s.ReLUIn {
+		_ = a.x[hi*hw-1]
+		xs = a.x
+	}
+	dws2Runs(a, lo, hi, func(p, e int, wt *float32) {
+		fn(&a.dx[p*hw], &xs[p*hw], wt, s.H/2, e-p, &a.dy[p*ohw])
+	})
 }

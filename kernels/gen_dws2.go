@@ -1,8 +1,8 @@
 //go:build ignore
 
 // gen_dws2 writes dws2_amd64.s and dws2decl_amd64.go, the direct stride-2
-// 3×3 depthwise forward and weight-gradient kernels for planes 16 and 32
-// floats wide:
+// 3×3 depthwise forward, weight-gradient and input-gradient kernels for
+// planes 16 and 32 floats wide:
 //
 //	go run gen_dws2.go
 //
@@ -28,7 +28,10 @@
 //
 // The weight-gradient kernels dws2w* (see wemit) split the input the same
 // way and multiply each tap vector by the dy rows it meets, loaded into
-// the same lane order.
+// the same lane order. The input-gradient kernels dws2i* (see ipair) go
+// the other way: the even and the odd dx columns of a row are sums of
+// dy vectors shifted by at most one, and one VPERMPD each puts them in
+// the lane order in which VUNPCKLPS / VUNPCKHPS interleave them into dx.
 //
 // The code is written for any odd K, but only K = 3 is generated: there
 // the old path (the plane split into even and odd columns in a buffer,
@@ -60,9 +63,10 @@ func b2i(v bool) int {
 }
 
 // Masks (int32 lanes, all ones where a lane may be read): dws2L<n> leaves
-// out the first n lanes, dws2R<n> the last n (n = 2 for K = 3; 4 would be
+// out the first n lanes, dws2R<n> the last n (n = 2 for the input pairs of
+// K = 3, 1 for the shifted dy vectors of the input gradient; 4 would be
 // needed for K = 5 with dilation 2).
-var maskNs = []int{2}
+var maskNs = []int{1, 2}
 
 func masks() {
 	for _, n := range maskNs {
@@ -308,21 +312,39 @@ func rowLoop(n string, block func(top, bottom bool)) {
 	block(false, true)
 }
 
-// prologue starts kernel n of both families,
+// prologue starts a kernel n of the three families,
 //
-//	func n(o *float32, x *float32, w *float32, rows int, np int)
+//	func n(o *float32, x *float32, w *float32, rows int, np int[, extra])
 //
-// (o, w and rows named as given): o in DI, x in SI, w in DX, rows in R8,
-// np in R9, zero in Y14; with np = 0 it returns at once.
-func prologue(n, o, x, w, rows string) {
-	fmt.Fprintf(&b, "// func %s(%s *float32, %s *float32, %s *float32, %s int, np int)\n", n, o, x, w, rows)
-	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-40\n", n)
+// (o, w and rows named as given, extra one more pointer argument): o in
+// DI, x in SI, w in DX, rows in R8, np in R9, zero in Y14; with np = 0 it
+// returns at once.
+func prologue(n, o, x, w, rows string, extra ...string) {
+	args := fmt.Sprintf("%s *float32, %s *float32, %s *float32, %s int, np int", o, x, w, rows)
+	frame := 40
+	for _, e := range extra {
+		args += ", " + e
+		frame += 8
+	}
+	fmt.Fprintf(&b, "// func %s(%s)\n", n, args)
+	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", n, frame)
 	for i, a := range []string{o, x, w, rows, "np"} {
 		p("MOVQ %s+%d(FP), %s", a, 8*i, []string{"DI", "SI", "DX", "R8", "R9"}[i])
 	}
 	p("VXORPS Y14, Y14, Y14")
 	p("TESTQ R9, R9")
 	p("JZ %s_done", n)
+}
+
+// epilogue ends kernel n: the plane loop's count down (R9) to the label
+// plane, and the return.
+func epilogue(n, plane string) {
+	p("DECQ R9")
+	p("JNZ %s_%s", n, plane)
+	label(n + "_done")
+	p("VZEROUPPER")
+	p("RET")
+	b.WriteString("\n")
 }
 
 // emit writes the kernel: for each plane a single group (groups = 1) or
@@ -339,12 +361,7 @@ func (k kern) emit() {
 	p("JMP %s_done", n)
 	label(n + "_single")
 	k.group(true, true)
-	p("DECQ R9")
-	p("JNZ %s_single", n)
-	label(n + "_done")
-	p("VZEROUPPER")
-	p("RET")
-	b.WriteString("\n")
+	epilogue(n, "single")
 }
 
 // wname is the name of the weight-gradient kernel.
@@ -420,12 +437,145 @@ func (k kern) wemit() {
 		p("VMOVSS X%d, %d(DX)", i, 4*i)
 	}
 	p("ADDQ $%d, DX", 4*k.K*k.K)
-	p("DECQ R9")
-	p("JNZ %s_plane", n)
-	label(n + "_done")
-	p("VZEROUPPER")
-	p("RET")
-	b.WriteString("\n")
+	epilogue(n, "plane")
+}
+
+// iname is the name of the input-gradient kernel (set: dx written, not
+// added to).
+func (k kern) iname(set bool) string {
+	return fmt.Sprintf("dws2iK%dD%dW%dR%dS%d", k.K, k.D, k.W, b2i(k.relu), b2i(set))
+}
+
+// dyShift is, for filter column kj, the dx column parity it reaches (odd)
+// and the shift s of the dy vector it reads: dx column 16j+2m (+1 when odd)
+// receives w·dy[8j+m+s].
+func (k kern) dyShift(kj int) (odd bool, s int) {
+	c := kj*k.D - k.pad()
+	if c%2 != 0 {
+		return true, -(c - 1) / 2
+	}
+	return false, -c / 2
+}
+
+// ipair emits one pair of dx rows (2p, 2p+1) of the input gradient: DI
+// points at dx row 2p, SI at x row 2p, BX at dy row p. For each row and
+// 16-column block, the even columns' sums E (Y0) and the odd columns' O
+// (Y1) gather w·dy over the filter rows that reach the row, from dy
+// vectors shifted by -1, 0 or +1 (masked where they pass the dy row's
+// ends); E and O are put in the lane order 0 1 4 5 2 3 6 7 (VPERMPD) so
+// that VUNPCKLPS / VUNPCKHPS interleave them straight into the two dx
+// vectors, masked by x > 0 (relu) and stored (set) or added to dx. Rows
+// that no filter row reaches (dilation 2, odd rows) are left alone, or
+// zeroed when set. top / bottom: skip the dy rows above row 0 / past the
+// last (the plane's last pair).
+func (k kern) ipair(top, bottom, set bool) {
+	nb := k.nb()
+	for o := 0; o < 2; o++ {
+		type term struct{ q, kr int }
+		var terms []term
+		for kr := 0; kr < k.K; kr++ {
+			v := o + k.pad() - kr*k.D
+			if v%2 != 0 {
+				continue
+			}
+			q := v / 2
+			if top && q < 0 || bottom && q > 0 {
+				continue
+			}
+			terms = append(terms, term{q, kr})
+		}
+		anyOdd := false
+		for kj := 0; kj < k.K; kj++ {
+			if odd, _ := k.dyShift(kj); odd {
+				anyOdd = true
+			}
+		}
+		for j := 0; j < nb; j++ {
+			dxa := 4*o*k.W + 64*j
+			if len(terms) == 0 {
+				if set {
+					p("VMOVUPS Y14, %d(DI)", dxa)
+					p("VMOVUPS Y14, %d(DI)", dxa+32)
+				}
+				continue
+			}
+			inited := [2]bool{}
+			for _, t := range terms {
+				done := map[int]bool{}
+				for kj := 0; kj < k.K; kj++ {
+					_, sh := k.dyShift(kj)
+					if done[sh] {
+						continue
+					}
+					done[sh] = true
+					a := 4*t.q*k.W/2 + 32*j + 4*sh
+					switch {
+					case j == 0 && sh < 0:
+						p("VMOVUPS dws2L%d<>(SB), Y15", -sh)
+						p("VMASKMOVPS %d(BX), Y15, Y2", a)
+					case j == nb-1 && sh > 0:
+						p("VMOVUPS dws2R%d<>(SB), Y15", sh)
+						p("VMASKMOVPS %d(BX), Y15, Y2", a)
+					default:
+						p("VMOVUPS %d(BX), Y2", a)
+					}
+					for kj2 := 0; kj2 < k.K; kj2++ {
+						odd, sh2 := k.dyShift(kj2)
+						if sh2 != sh {
+							continue
+						}
+						acc := b2i(odd)
+						w := 32 * (t.kr*k.K + kj2)
+						if !inited[acc] {
+							p("VMULPS %d(DX), Y2, Y%d", w, acc)
+							inited[acc] = true
+							continue
+						}
+						p("VFMADD231PS %d(DX), Y2, Y%d", w, acc)
+					}
+				}
+			}
+			oreg := "Y1"
+			if !anyOdd || !inited[1] {
+				oreg = "Y14"
+			}
+			p("VPERMPD $0xD8, Y0, Y0")
+			if oreg == "Y1" {
+				p("VPERMPD $0xD8, Y1, Y1")
+			}
+			p("VUNPCKLPS %s, Y0, Y4", oreg)
+			p("VUNPCKHPS %s, Y0, Y5", oreg)
+			for h, r := range []string{"Y4", "Y5"} {
+				if k.relu {
+					p("VCMPPS $1, %d(SI), Y14, Y6", dxa+32*h) // 0 < x
+					p("VANDPS Y6, %s, %s", r, r)
+				}
+				if !set {
+					p("VADDPS %d(DI), %s, %s", dxa+32*h, r, r)
+				}
+				p("VMOVUPS %s, %d(DI)", r, dxa+32*h)
+			}
+		}
+	}
+	p("ADDQ $%d, SI", 4*2*k.W)
+	p("ADDQ $%d, DI", 4*2*k.W)
+	p("ADDQ $%d, BX", 4*k.W/2)
+}
+
+// iemit writes the input-gradient kernel
+//
+//	func dws2iK3D<D>W<W>R<relu>S<set>(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+//
+// over np planes of one channel, pairs = H/2 pairs of dx rows each (at
+// least 2), wt the channel's weights broadcast to 8 floats each; x is read
+// only with relu.
+func (k kern) iemit(set bool) {
+	n := k.iname(set)
+	prologue(n, "dx", "x", "wt", "pairs", "dy *float32")
+	p("MOVQ dy+40(FP), BX")
+	label(n + "_plane")
+	rowLoop(n, func(top, bottom bool) { k.ipair(top, bottom, set) })
+	epilogue(n, "plane")
 }
 
 func kerns() []kern {
@@ -448,6 +598,8 @@ func main() {
 	for _, k := range kerns() {
 		k.emit()
 		k.wemit()
+		k.iemit(false)
+		k.iemit(true)
 	}
 	if err := os.WriteFile("dws2_amd64.s", b.Bytes(), 0o644); err != nil {
 		panic(err)
@@ -457,11 +609,17 @@ func main() {
 	for _, k := range kerns() {
 		fmt.Fprintf(&d, "//go:noescape\nfunc %s(y *float32, x *float32, wt *float32, groups int, np int)\n\n", k.name())
 		fmt.Fprintf(&d, "//go:noescape\nfunc %s(dy *float32, x *float32, out *float32, pairs int, np int)\n\n", k.wname())
+		for _, set := range []bool{false, true} {
+			fmt.Fprintf(&d, "//go:noescape\nfunc %s(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)\n\n", k.iname(set))
+		}
 	}
 	d.WriteString("func init() {\n")
 	for _, k := range kerns() {
 		fmt.Fprintf(&d, "\tdws2fTab[%d][%d][%d] = %s\n", k.D-1, k.W/32, b2i(k.relu), k.name())
 		fmt.Fprintf(&d, "\tdws2wTab[%d][%d][%d] = %s\n", k.D-1, k.W/32, b2i(k.relu), k.wname())
+		for _, set := range []bool{false, true} {
+			fmt.Fprintf(&d, "\tdws2iTab[%d][%d][%d][%d] = %s\n", k.D-1, k.W/32, b2i(k.relu), b2i(set), k.iname(set))
+		}
 	}
 	d.WriteString("}\n")
 	if err := os.WriteFile("dws2decl_amd64.go", d.Bytes(), 0o644); err != nil {
