@@ -102,15 +102,18 @@ func dwBackwardWeightS2Body(a *dwArgs, lo, hi int) {
 // broadcast in wt; x is read only when the ReLU is fused.
 type dws2iFunc func(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
 
-// dws2iTab: [D==2][W==32][relu][set].
-var dws2iTab [2][2][2][2]dws2iFunc
+// dws2iTab: [K==5][D==2][W==32][relu][set].
+var dws2iTab [2][2][2][2][2]dws2iFunc
 
 // dwS2IOK reports whether the direct stride-2 input-gradient kernels take
-// s: an even height from 4 up (whole pairs of dx rows, the first and the
-// last apart). They write every element of dx in the set form, dilation 2
-// included (zeros where no tap reaches).
+// s: 3×3, or 5×5 with dilation 1 (see gen_dws2.go's ikerns), "same"
+// padding, planes 16 or 32 wide and an even height from 4 (the first and
+// the last pair of dx rows, which reach past the plane's dy rows, apart).
+// They write every element of dx in the set form, dilation 2 included
+// (zeros where no tap reaches).
 func dwS2IOK(s DWConv) bool {
-	return dwS2Direct(s) && s.H%2 == 0 && s.H >= 4
+	return dwDirectOn && (s.K == 3 || s.K == 5 && s.Dilation == 1) && s.Stride == 2 &&
+		2*s.Pad == s.Dilation*(s.K-1) && (s.W == 16 || s.W == 32) && s.H%2 == 0 && s.H >= 4
 }
 
 var dwBInS2Jobs = newJobs(dwBackwardInputS2Body)
@@ -120,8 +123,8 @@ var dwBInS2Jobs = newJobs(dwBackwardInputS2Body)
 func dwBackwardInputS2Body(a *dwArgs, lo, hi int) {
 	s := a.s
 	hw, ohw := s.H*s.W, s.H*s.W/4
-	_, id, _ := dwIdx(s)
-	fn := dws2iTab[id][b2i(s.W == 32)][b2i(s.ReLUIn)][b2i(a.set)]
+	ik, id, _ := dwIdx(s)
+	fn := dws2iTab[ik][id][b2i(s.W == 32)][b2i(s.ReLUIn)][b2i(a.set)]
 	if lo >= hi {
 		return
 	}

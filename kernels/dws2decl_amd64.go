@@ -11,22 +11,10 @@ func dws2fK3D1W16R0(y *float32, x *float32, wt *float32, groups int, np int)
 func dws2wK3D1W16R0(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
-func dws2iK3D1W16R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK3D1W16R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
 func dws2fK3D1W16R1(y *float32, x *float32, wt *float32, groups int, np int)
 
 //go:noescape
 func dws2wK3D1W16R1(dy *float32, x *float32, out *float32, pairs int, np int)
-
-//go:noescape
-func dws2iK3D1W16R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK3D1W16R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
 
 //go:noescape
 func dws2fK3D1W32R0(y *float32, x *float32, wt *float32, groups int, np int)
@@ -35,22 +23,10 @@ func dws2fK3D1W32R0(y *float32, x *float32, wt *float32, groups int, np int)
 func dws2wK3D1W32R0(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
-func dws2iK3D1W32R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK3D1W32R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
 func dws2fK3D1W32R1(y *float32, x *float32, wt *float32, groups int, np int)
 
 //go:noescape
 func dws2wK3D1W32R1(dy *float32, x *float32, out *float32, pairs int, np int)
-
-//go:noescape
-func dws2iK3D1W32R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK3D1W32R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
 
 //go:noescape
 func dws2fK3D2W16R0(y *float32, x *float32, wt *float32, groups int, np int)
@@ -59,22 +35,10 @@ func dws2fK3D2W16R0(y *float32, x *float32, wt *float32, groups int, np int)
 func dws2wK3D2W16R0(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
-func dws2iK3D2W16R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK3D2W16R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
 func dws2fK3D2W16R1(y *float32, x *float32, wt *float32, groups int, np int)
 
 //go:noescape
 func dws2wK3D2W16R1(dy *float32, x *float32, out *float32, pairs int, np int)
-
-//go:noescape
-func dws2iK3D2W16R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK3D2W16R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
 
 //go:noescape
 func dws2fK3D2W32R0(y *float32, x *float32, wt *float32, groups int, np int)
@@ -83,16 +47,52 @@ func dws2fK3D2W32R0(y *float32, x *float32, wt *float32, groups int, np int)
 func dws2wK3D2W32R0(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
-func dws2iK3D2W32R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK3D2W32R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
 func dws2fK3D2W32R1(y *float32, x *float32, wt *float32, groups int, np int)
 
 //go:noescape
 func dws2wK3D2W32R1(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2iK3D1W16R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK3D1W16R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK3D1W16R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK3D1W16R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK3D1W32R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK3D1W32R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK3D1W32R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK3D1W32R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK3D2W16R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK3D2W16R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK3D2W16R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK3D2W16R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK3D2W32R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK3D2W32R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
 
 //go:noescape
 func dws2iK3D2W32R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
@@ -100,37 +100,69 @@ func dws2iK3D2W32R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, d
 //go:noescape
 func dws2iK3D2W32R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
 
+//go:noescape
+func dws2iK5D1W16R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK5D1W16R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK5D1W16R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK5D1W16R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK5D1W32R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK5D1W32R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK5D1W32R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK5D1W32R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
 func init() {
 	dws2fTab[0][0][0] = dws2fK3D1W16R0
 	dws2wTab[0][0][0] = dws2wK3D1W16R0
-	dws2iTab[0][0][0][0] = dws2iK3D1W16R0S0
-	dws2iTab[0][0][0][1] = dws2iK3D1W16R0S1
 	dws2fTab[0][0][1] = dws2fK3D1W16R1
 	dws2wTab[0][0][1] = dws2wK3D1W16R1
-	dws2iTab[0][0][1][0] = dws2iK3D1W16R1S0
-	dws2iTab[0][0][1][1] = dws2iK3D1W16R1S1
 	dws2fTab[0][1][0] = dws2fK3D1W32R0
 	dws2wTab[0][1][0] = dws2wK3D1W32R0
-	dws2iTab[0][1][0][0] = dws2iK3D1W32R0S0
-	dws2iTab[0][1][0][1] = dws2iK3D1W32R0S1
 	dws2fTab[0][1][1] = dws2fK3D1W32R1
 	dws2wTab[0][1][1] = dws2wK3D1W32R1
-	dws2iTab[0][1][1][0] = dws2iK3D1W32R1S0
-	dws2iTab[0][1][1][1] = dws2iK3D1W32R1S1
 	dws2fTab[1][0][0] = dws2fK3D2W16R0
 	dws2wTab[1][0][0] = dws2wK3D2W16R0
-	dws2iTab[1][0][0][0] = dws2iK3D2W16R0S0
-	dws2iTab[1][0][0][1] = dws2iK3D2W16R0S1
 	dws2fTab[1][0][1] = dws2fK3D2W16R1
 	dws2wTab[1][0][1] = dws2wK3D2W16R1
-	dws2iTab[1][0][1][0] = dws2iK3D2W16R1S0
-	dws2iTab[1][0][1][1] = dws2iK3D2W16R1S1
 	dws2fTab[1][1][0] = dws2fK3D2W32R0
 	dws2wTab[1][1][0] = dws2wK3D2W32R0
-	dws2iTab[1][1][0][0] = dws2iK3D2W32R0S0
-	dws2iTab[1][1][0][1] = dws2iK3D2W32R0S1
 	dws2fTab[1][1][1] = dws2fK3D2W32R1
 	dws2wTab[1][1][1] = dws2wK3D2W32R1
-	dws2iTab[1][1][1][0] = dws2iK3D2W32R1S0
-	dws2iTab[1][1][1][1] = dws2iK3D2W32R1S1
+	dws2iTab[0][0][0][0][0] = dws2iK3D1W16R0S0
+	dws2iTab[0][0][0][0][1] = dws2iK3D1W16R0S1
+	dws2iTab[0][0][0][1][0] = dws2iK3D1W16R1S0
+	dws2iTab[0][0][0][1][1] = dws2iK3D1W16R1S1
+	dws2iTab[0][0][1][0][0] = dws2iK3D1W32R0S0
+	dws2iTab[0][0][1][0][1] = dws2iK3D1W32R0S1
+	dws2iTab[0][0][1][1][0] = dws2iK3D1W32R1S0
+	dws2iTab[0][0][1][1][1] = dws2iK3D1W32R1S1
+	dws2iTab[0][1][0][0][0] = dws2iK3D2W16R0S0
+	dws2iTab[0][1][0][0][1] = dws2iK3D2W16R0S1
+	dws2iTab[0][1][0][1][0] = dws2iK3D2W16R1S0
+	dws2iTab[0][1][0][1][1] = dws2iK3D2W16R1S1
+	dws2iTab[0][1][1][0][0] = dws2iK3D2W32R0S0
+	dws2iTab[0][1][1][0][1] = dws2iK3D2W32R0S1
+	dws2iTab[0][1][1][1][0] = dws2iK3D2W32R1S0
+	dws2iTab[0][1][1][1][1] = dws2iK3D2W32R1S1
+	dws2iTab[1][0][0][0][0] = dws2iK5D1W16R0S0
+	dws2iTab[1][0][0][0][1] = dws2iK5D1W16R0S1
+	dws2iTab[1][0][0][1][0] = dws2iK5D1W16R1S0
+	dws2iTab[1][0][0][1][1] = dws2iK5D1W16R1S1
+	dws2iTab[1][0][1][0][0] = dws2iK5D1W32R0S0
+	dws2iTab[1][0][1][0][1] = dws2iK5D1W32R0S1
+	dws2iTab[1][0][1][1][0] = dws2iK5D1W32R1S0
+	dws2iTab[1][0][1][1][1] = dws2iK5D1W32R1S1
 }
