@@ -22,24 +22,27 @@
 // vector, instead of one per loaded pair. Each input row is loaded and
 // split once per group of output rows and multiplied into every row of the
 // group it feeds; the first group of a plane skips the padding rows above
-// it and the last group those below. Loads that would reach left of column 0 or right
-// of column W-1 are masked (VMASKMOVPS neither reads nor faults on the
-// masked lanes, which come back 0: the padding).
+// it and the last group those below. Loads that would reach left of column
+// 0 or right of column W-1 are masked (VMASKMOVPS neither reads nor faults
+// on the masked lanes, which come back 0: the padding).
 //
 // The weight-gradient kernels dws2w* (see wemit) split the input the same
 // way and multiply each tap vector by the dy rows it meets, loaded into
 // the same lane order. The input-gradient kernels dws2i* (see ipair) go
 // the other way: the even and the odd dx columns of a row are sums of
-// dy vectors shifted by at most one, and one VPERMPD each puts them in
-// the lane order in which VUNPCKLPS / VUNPCKHPS interleave them into dx.
+// dy vectors shifted by at most one (two for 5×5), and one VPERMPD each
+// puts them in the lane order in which VUNPCKLPS / VUNPCKHPS interleave
+// them into dx.
 //
-// The code is written for any odd K, but only K = 3 is generated: there
-// the old path (the plane split into even and odd columns in a buffer,
-// then the padded kernels) spends most of its time on the split and on
-// calls, and these kernels ran 1.2-1.7 times faster (batch 64, in one
-// process). With K = 5 the split is shared by 25 taps and the old path
-// was as fast at batch 64 and faster on cache-resident planes (0.69-0.85
-// there): each tap here costs a shuffle and a rectification.
+// The code is written for any odd K. The forward and weight-gradient
+// kernels are generated for K = 3 only: there the old path (the plane
+// split into even and odd columns in a buffer, then the padded kernels)
+// spends most of its time on the split and on calls, and these kernels
+// ran 1.3-1.9 times faster (batch 64, in one process). With K = 5 the
+// split is shared by 25 taps and the old path was as fast at batch 64 and
+// faster on cache-resident planes (0.69-0.85 there): each tap here costs a
+// shuffle and a rectification. The input gradient has no shuffle per tap
+// and is generated for 5×5 too (see ikerns).
 package main
 
 import (
