@@ -1,0 +1,50 @@
+//go:build amd64 && !noasm
+
+package kernels
+
+import "testing"
+
+// TestDepthwiseStride2Routes checks that the stride-2 passes of the DARTS
+// reduction cells on CIFAR (3×3 and 5×5, dilation 1 and 2, "same" padding,
+// 32×32 and 16×16 planes) take the direct kernels they were measured with
+// (bench/README.md), and that other shapes keep the old paths, so that a
+// change to the conditions cannot silently move them (the results would
+// stay right, only slower).
+func TestDepthwiseStride2Routes(t *testing.T) {
+	for _, hw := range []int{32, 16} {
+		for _, k := range []int{3, 5} {
+			for _, d := range []int{1, 2} {
+				s := DWConv{C: 16, N: 64, H: hw, W: hw, K: k, Stride: 2, Pad: d * (k - 1) / 2, Dilation: d, ReLUIn: true}
+				fwd, wgt := k == 3, k == 3
+				in := k == 3 || d == 1
+				if dwS2OK(s) != fwd || dwS2WOK(s) != wgt || dwS2IOK(s) != in {
+					t.Errorf("%dx%d K%d D%d: forward %v weight %v input %v, want %v %v %v",
+						hw, hw, k, d, dwS2OK(s), dwS2WOK(s), dwS2IOK(s), fwd, wgt, in)
+				}
+				if in && dwBInJobs(s) != dwBInS2Jobs || wgt && dwBWJobs(s) != dwBWS2Jobs {
+					t.Errorf("%dx%d K%d D%d: not dispatched to the direct jobs", hw, hw, k, d)
+				}
+				if !dwBackwardInputSetsAll(s) && in {
+					t.Errorf("%dx%d K%d D%d: the direct input gradient writes all of dx", hw, hw, k, d)
+				}
+			}
+		}
+	}
+	for _, s := range []DWConv{
+		{C: 2, N: 2, H: 32, W: 48, K: 3, Stride: 2, Pad: 1, Dilation: 1}, // width
+		{C: 2, N: 2, H: 31, W: 32, K: 3, Stride: 2, Pad: 1, Dilation: 1}, // odd height
+		{C: 2, N: 2, H: 32, W: 32, K: 3, Stride: 2, Pad: 0, Dilation: 1}, // padding
+		{C: 2, N: 2, H: 32, W: 32, K: 3, Stride: 1, Pad: 1, Dilation: 1}, // stride 1
+	} {
+		if dwS2OK(s) || dwS2WOK(s) || dwS2IOK(s) {
+			t.Errorf("%+v: taken by a direct stride-2 kernel", s)
+		}
+	}
+	prev := dwDirectOn
+	dwDirectOn = false
+	defer func() { dwDirectOn = prev }()
+	s := DWConv{C: 16, N: 64, H: 32, W: 32, K: 3, Stride: 2, Pad: 1, Dilation: 1}
+	if dwS2OK(s) || dwS2WOK(s) || dwS2IOK(s) {
+		t.Error("dwDirectOn = false leaves the direct stride-2 kernels on")
+	}
+}
