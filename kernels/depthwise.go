@@ -90,6 +90,7 @@ func DepthwiseConv(y, x, w []float32, s DWConv) {
 type dwGoArgs struct {
 	y, x, w, dx, dy, part, dw []float32
 	s                         DWConv
+	g                         int // dwWeightReduceBody: the partials' stride in planes
 }
 
 var (
@@ -279,34 +280,36 @@ func DepthwiseConvBackward(dx, dw, dy, w, x []float32, s DWConv, setDx bool) {
 		}
 		return
 	}
-	dwWeightParts(dw, s, func(part []float32) { dwBackwardBothAsm(dx, part, dy, w, x, s, setDx) })
+	dwWeightParts(dw, s, func(part []float32) int { return dwBackwardBothAsm(dx, part, dy, w, x, s, setDx) })
 }
 
 // DepthwiseConvBackwardWeight accumulates dw += ∂y/∂w ᵀ dy.
 func DepthwiseConvBackwardWeight(dw, dy, x []float32, s DWConv) {
 	s = s.norm()
 	s.check("DepthwiseConvBackwardWeight", len(dy), len(x), len(dw))
-	dwWeightParts(dw, s, func(part []float32) {
+	dwWeightParts(dw, s, func(part []float32) int {
 		if useAsm && dwAsmOK(s) {
-			dwBackwardWeightAsm(part, dy, x, s)
-		} else {
-			dwBackwardWeightGo(part, dy, x, s)
+			return dwBackwardWeightAsm(part, dy, x, s)
 		}
+		dwBackwardWeightGo(part, dy, x, s)
+		return 1
 	})
 }
 
 // dwWeightParts lets fill write the per-plane partials of the weight
-// gradient (K² taps for each of the C·N planes) into scratch, then adds them
-// to dw channel by channel (dwWeightReduceBody).
-func dwWeightParts(dw []float32, s DWConv, fill func(part []float32)) {
+// gradient (K² taps for planes c·N + n, n a multiple of the stride g that
+// fill returns, of the C·N planes) into scratch, then adds them to dw
+// channel by channel (dwWeightReduceBody).
+func dwWeightParts(dw []float32, s DWConv, fill func(part []float32) int) {
 	pp := getScratch(s.C * s.N * s.K * s.K)
 	defer putScratch(pp)
-	fill(*pp)
-	dwBWRedJobs.do(s.C, 4, dwGoArgs{dw: dw, part: *pp, s: s})
+	g := fill(*pp)
+	dwBWRedJobs.do(s.C, 4, dwGoArgs{dw: dw, part: *pp, s: s, g: g})
 }
 
-// dwWeightReduceBody adds the per-plane partials of channels [lo, hi) in
-// batch order, in float64, to dw.
+// dwWeightReduceBody adds the partials of channels [lo, hi) in batch
+// order, in float64, to dw: those of planes n = 0, g, 2g, … of each
+// channel.
 func dwWeightReduceBody(a *dwGoArgs, lo, hi int) {
 	s := a.s
 	kk := s.K * s.K
@@ -319,7 +322,7 @@ func dwWeightReduceBody(a *dwGoArgs, lo, hi int) {
 	}
 	for c := lo; c < hi; c++ {
 		clear(acc)
-		for n := 0; n < s.N; n++ {
+		for n := 0; n < s.N; n += a.g {
 			pp := a.part[(c*s.N+n)*kk : (c*s.N+n+1)*kk]
 			for t, v := range pp {
 				acc[t] += float64(v)

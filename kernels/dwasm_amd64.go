@@ -891,8 +891,14 @@ func dwBackwardInputAsmBody(a *dwArgs, lo, hi int) {
 	}
 }
 
-func dwBackwardWeightAsm(part, dy, x []float32, s DWConv) {
-	dwBWUnitJobs.do(dwUnitsOf(s).count(s.C), 1, dwArgs{part: part, dy: dy, x: x, s: s})
+// dwBackwardWeightAsm writes the weight-gradient partials and returns
+// their stride in planes: the dwwp kernels sum each group of g planes of a
+// channel (dwUnits) into the partial of its first plane and leave the
+// others unwritten, the other kernels write one partial a plane (1).
+func dwBackwardWeightAsm(part, dy, x []float32, s DWConv) int {
+	u := dwUnitsOf(s)
+	dwBWUnitJobs.do(u.count(s.C), 1, dwArgs{part: part, dy: dy, x: x, s: s})
+	return u.g
 }
 
 // dwBWJobs picks the weight-gradient kernels for s: direct (stride 1 or
@@ -924,14 +930,17 @@ var dwBothJobs = newJobs(dwBackwardBothBody)
 // input gradient (into dx: written with set, added otherwise) over the same
 // split of the planes as dwBackwardWeightAsm and dwBackwardInputAsm, block
 // by block within each chunk. Each plane's results come from the same
-// kernels as there, so they are the same bits.
-func dwBackwardBothAsm(dx, part, dy, w, x []float32, s DWConv, set bool) {
+// kernels as there, so they are the same bits; it returns the partials'
+// stride as dwBackwardWeightAsm does.
+func dwBackwardBothAsm(dx, part, dy, w, x []float32, s DWConv, set bool) int {
 	a := dwArgs{dx: dx, part: part, dy: dy, w: w, x: x, s: s, set: set}
 	if set && !dwBackwardInputSetsAll(s) {
 		Fill(dx[:s.C*s.N*s.H*s.W], 0)
 		a.set = false
 	}
-	dwBothJobs.do(dwUnitsOf(s).count(s.C), 1, a)
+	u := dwUnitsOf(s)
+	dwBothJobs.do(u.count(s.C), 1, a)
+	return u.g
 }
 
 // dwBackwardInputSetsAll reports whether dwBackwardInputSetAsm writes dx
@@ -1025,7 +1034,8 @@ func dwwpOK(s DWConv) bool {
 }
 
 // dwwpGroup is how many planes a dwwp kernel call sums into one partial
-// (the partial of the group's first plane; the others are zeroed): the
+// (the partial of the group's first plane; the others are not written and
+// not read): the
 // horizontal sums of the tap registers (7 instructions each, 25 for K = 5,
 // against 800 FMAs on a 16×16 plane) then come once a group instead of
 // once a plane. K = 5 takes 8 KiB of x, which stays in L1 from one pass to
@@ -1109,13 +1119,13 @@ func dwBackwardWeightDirectBody(a *dwArgs, lo, hi int) {
 		}
 		for p := lo; p < hi; {
 			// One call a group (a dwUnit: lo and hi are unit bounds); its
-			// sums go to the partial of its first plane.
+			// sums go to the partial of its first plane, the only one the
+			// reduction reads (dwBackwardWeightAsm returns the stride).
 			e := min(hi, u.end(p))
 			for ip := range passes {
 				// The first pass streams the next planes in.
 				dwwpTab[ik][id][ip][relu](&a.x[p*hw], &a.dy[p*hw], &t.mf[0], &t.ml[0], 4*W, W/8, nbmid[ip], e-p, &a.part[p*kk], pfd*b2i(ip == 0))
 			}
-			clear(a.part[(p+1)*kk : e*kk])
 			p = e
 		}
 		putDWTabs(t)

@@ -25,8 +25,11 @@ func dwBwdInAsmOK(s DWConv) bool                                  { return false
 func dwForwardAsm(y, x, w []float32, s DWConv)                    { dwForwardGo(y, x, w, s) }
 func dwBackwardInputAsm(dx, dy, w, x []float32, s DWConv)         { dwBackwardInputGo(dx, dy, w, x, s) }
 func dwBackwardInputSetAsm(dx, dy, w, x []float32, s DWConv) bool { return false }
-func dwBackwardWeightAsm(part, dy, x []float32, s DWConv)         { dwBackwardWeightGo(part, dy, x, s) }
-func dwBackwardBothAsm(dx, part, dy, w, x []float32, s DWConv, set bool) {
+func dwBackwardWeightAsm(part, dy, x []float32, s DWConv) int {
+	dwBackwardWeightGo(part, dy, x, s)
+	return 1
+}
+func dwBackwardBothAsm(dx, part, dy, w, x []float32, s DWConv, set bool) int {
 	panic("kernels: no assembly")
 }
 
