@@ -321,18 +321,19 @@ func TestDepthwiseWeightGradBlocks(t *testing.T) {
 // The partials start as NaN, so one left unwritten, or one the stride
 // skips that holds sums, spoils its channel. Batches of 37 planes end each
 // channel in a short group; 1 and 3 threads cut the batch at different
-// planes.
+// planes; stride 2 takes the dws2w groups (3×3) and the padded path (5×5).
 func TestDepthwiseWeightPartsWritten(t *testing.T) {
 	ktThreads(t, func(t *testing.T) {
 		i := 0
 		for _, k := range []int{3, 5} {
 			for _, d := range []int{1, 2} {
-				for _, hw := range []int{8, 16, 32} {
+				for _, hs := range [][2]int{{8, 1}, {16, 1}, {32, 1}, {16, 2}, {32, 2}} {
+					hw := hs[0]
 					i++
-					s := DWConv{C: 3, N: 37, H: hw, W: hw, K: k, Stride: 1, Pad: d * (k - 1) / 2, Dilation: d, ReLUIn: i%2 == 0}
+					s := DWConv{C: 3, N: 37, H: hw, W: hw, K: k, Stride: hs[1], Pad: d * (k - 1) / 2, Dilation: d, ReLUIn: i%2 == 0}
 					r := ktRand(uint64(2000 + i))
 					x := ktVec(r, s.C*s.N*hw*hw)
-					dy := ktVec(r, len(x))
+					dy := ktVec(r, s.C*s.N*s.OutH()*s.OutW())
 					kk := k * k
 					part := make([]float32, s.C*s.N*kk)
 					Fill(part, float32(math.NaN()))

@@ -1051,16 +1051,19 @@ func dwwpGroup(s DWConv) int {
 }
 
 // dwUnits are the pieces of work the weight-gradient jobs hand out: the
-// dwwp groups of planes (whole groups of g planes from the start of each
-// channel, the last one of a channel shorter when g does not divide N), or
-// single planes for the other kernels. The split into units depends only on
+// dwwp or dws2w groups of planes (whole groups of g planes from the start
+// of each channel, the last one of a channel shorter when g does not
+// divide N), or single planes for the other kernels. The split into units depends only on
 // s, so the partials are the same bits at every thread count.
 type dwUnits struct{ n, g, per int }
 
 func dwUnitsOf(s DWConv) dwUnits {
 	g := 1
-	if dwwpOK(s) {
+	switch {
+	case dwwpOK(s):
 		g = max(1, min(s.N, dwwpGroup(s)))
+	case dwS2WOK(s):
+		g = max(1, min(s.N, dws2wGroup))
 	}
 	return dwUnits{n: s.N, g: g, per: (s.N + g - 1) / g}
 }

@@ -67,7 +67,7 @@ func dws2Runs(a *dwArgs, lo, hi int, run func(p, e int, wt *float32)) {
 }
 
 // dws2wFunc is a direct stride-2 weight-gradient kernel (gen_dws2.go): the
-// nine tap sums of each of np planes (4·pairs rows each) into out.
+// nine tap sums over np planes (4·pairs rows each) into out.
 type dws2wFunc func(dy *float32, x *float32, out *float32, pairs int, np int)
 
 // dws2wTab: [D==2][W==32][relu].
@@ -82,8 +82,9 @@ func dwS2WOK(s DWConv) bool {
 
 var dwBWS2Jobs = newJobs(dwBackwardWeightS2Body)
 
-// dwBackwardWeightS2Body forms the partials of planes [lo, hi) in one
-// call: each plane's nine sums go to its own partial.
+// dwBackwardWeightS2Body forms the partials of planes [lo, hi), unit
+// bounds: one kernel call a dwUnit (dws2wGroup planes of a channel), whose
+// nine sums go to the partial of its first plane.
 func dwBackwardWeightS2Body(a *dwArgs, lo, hi int) {
 	s := a.s
 	hw, ohw := s.H*s.W, s.H*s.W/4
@@ -94,8 +95,19 @@ func dwBackwardWeightS2Body(a *dwArgs, lo, hi int) {
 	_ = a.x[hi*hw-1]
 	_ = a.dy[hi*ohw-1]
 	_ = a.part[hi*9-1]
-	dws2wTab[id][b2i(s.W == 32)][b2i(s.ReLUIn)](&a.dy[lo*ohw], &a.x[lo*hw], &a.part[lo*9], s.H/4, hi-lo)
+	fn := dws2wTab[id][b2i(s.W == 32)][b2i(s.ReLUIn)]
+	u := dwUnitsOf(s)
+	for p := lo; p < hi; {
+		e := min(hi, u.end(p))
+		fn(&a.dy[p*ohw], &a.x[p*hw], &a.part[p*9], s.H/4, e-p)
+		p = e
+	}
 }
+
+// dws2wGroup is how many planes of a channel one dws2w call sums into a
+// partial: the horizontal sums and the reduction's adds then come once a
+// group; a group's x (64 KiB) stays in L2.
+const dws2wGroup = 16
 
 // dws2iFunc is a direct stride-2 input-gradient kernel (gen_dws2.go): np
 // planes of one channel, pairs = H/2 pairs of dx rows each, weights

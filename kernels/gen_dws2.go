@@ -340,10 +340,13 @@ func prologue(n, o, x, w, rows string, extra ...string) {
 }
 
 // epilogue ends kernel n: the plane loop's count down (R9) to the label
-// plane, and the return.
-func epilogue(n, plane string) {
+// plane, then after (if any), and the return.
+func epilogue(n, plane string, after ...func()) {
 	p("DECQ R9")
 	p("JNZ %s_%s", n, plane)
+	for _, f := range after {
+		f()
+	}
 	label(n + "_done")
 	p("VZEROUPPER")
 	p("RET")
@@ -421,26 +424,25 @@ func (k kern) wpair(top, bottom bool) {
 //
 //	func dws2wK3D<D>W<W>R<relu>(dy *float32, x *float32, out *float32, pairs int, np int)
 //
-// which, for each of np planes (4·pairs rows of x, 2·pairs rows of dy),
-// sums dy·x for the nine taps over the plane and stores the nine sums to
-// out (9 floats a plane).
+// which sums dy·x for the nine taps over np >= 1 planes (4·pairs rows of
+// x, 2·pairs rows of dy each) and stores the nine sums to out.
 func (k kern) wemit() {
 	n := k.wname()
 	prologue(n, "dy", "x", "out", "pairs")
-	label(n + "_plane")
 	for i := 0; i < k.K*k.K; i++ {
 		p("VXORPS Y%d, Y%d, Y%d", i, i, i)
 	}
+	label(n + "_plane")
 	rowLoop(n, k.wpair)
-	for i := 0; i < k.K*k.K; i++ {
-		p("VEXTRACTF128 $1, Y%d, X15", i)
-		p("VADDPS X15, X%d, X%d", i, i)
-		p("VHADDPS X%d, X%d, X%d", i, i, i)
-		p("VHADDPS X%d, X%d, X%d", i, i, i)
-		p("VMOVSS X%d, %d(DX)", i, 4*i)
-	}
-	p("ADDQ $%d, DX", 4*k.K*k.K)
-	epilogue(n, "plane")
+	epilogue(n, "plane", func() {
+		for i := 0; i < k.K*k.K; i++ {
+			p("VEXTRACTF128 $1, Y%d, X15", i)
+			p("VADDPS X15, X%d, X%d", i, i)
+			p("VHADDPS X%d, X%d, X%d", i, i, i)
+			p("VHADDPS X%d, X%d, X%d", i, i, i)
+			p("VMOVSS X%d, %d(DX)", i, 4*i)
+		}
+	})
 }
 
 // iname is the name of the input-gradient kernel (set: dx written, not
