@@ -16,8 +16,9 @@ func dws2Rows(W int) int { return 128 / W }
 // dws2fTab: [D==2][W==32][relu] (K = 3 only; see gen_dws2.go).
 var dws2fTab [2][2][2]dws2fFunc
 
-// dwS2Direct reports what both direct stride-2 families need of s: a 3×3
-// filter, stride 2, "same" padding and planes 16 or 32 floats wide.
+// dwS2Direct reports what the direct stride-2 forward and weight-gradient
+// kernels need of s: a 3×3 filter, stride 2, "same" padding and planes 16
+// or 32 floats wide (the input-gradient kernels take 5×5 too: dwS2IOK).
 func dwS2Direct(s DWConv) bool {
 	return dwDirectOn && s.K == 3 && s.Stride == 2 && 2*s.Pad == s.Dilation*(s.K-1) &&
 		(s.W == 16 || s.W == 32)
@@ -38,6 +39,9 @@ func dwForwardS2Body(a *dwArgs, lo, hi int) {
 	hw, ohw := s.H*s.W, s.H*s.W/4
 	_, id, _ := dwIdx(s)
 	fn := dws2fTab[id][b2i(s.W == 32)][b2i(s.ReLUIn)]
+	if lo >= hi {
+		return
+	}
 	_ = a.x[hi*hw-1]
 	_ = a.y[hi*ohw-1]
 	dws2Runs(a, lo, hi, func(p, e int, wt *float32) {
