@@ -30,9 +30,9 @@
 // way and multiply each tap vector by the dy rows it meets, loaded into
 // the same lane order. The input-gradient kernels dws2i* (see ipair) go
 // the other way: the even and the odd dx columns of a row are sums of
-// dy vectors shifted by at most one (two for 5×5), and one VPERMPD each
-// puts them in the lane order in which VUNPCKLPS / VUNPCKHPS interleave
-// them into dx.
+// dy vectors shifted by at most one (5×5 of dilation 1 included), and one
+// VPERMPD each puts them in the lane order in which VUNPCKLPS / VUNPCKHPS
+// interleave them into dx.
 //
 // The code is written for any odd K. The forward and weight-gradient
 // kernels are generated for K = 3 only: there the old path (the plane
