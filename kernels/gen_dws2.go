@@ -108,24 +108,48 @@ func (k kern) nb() int { return k.W / 16 }
 // so that the FMA chains cover the FMA latency.
 func (k kern) rowsPer() int { return 8 / k.nb() }
 
-// tap is one filter column: input column offset c from 2o, loaded with
-// the pair at start s, picked by imm.
+// tap is one filter column kj (input column offset c = kj·D-P from 2o):
+// split by imm from the pair loaded at start s.
 type tap struct {
-	kj, c, s int
-	imm      string
+	kj, s int
+	imm   string
 }
 
 func (k kern) taps() []tap {
 	var ts []tap
 	for kj := 0; kj < k.K; kj++ {
 		c := kj*k.D - k.pad()
-		t := tap{kj: kj, c: c, s: c, imm: "$0x88"}
+		t := tap{kj: kj, s: c, imm: "$0x88"}
 		if c%2 != 0 {
 			t.s, t.imm = c-1, "$0xDD"
 		}
 		ts = append(ts, t)
 	}
 	return ts
+}
+
+// byKey returns the filter columns 0..K-1 grouped by key (the taps that
+// share a loaded pair, or a dy shift), groups in the order of their first
+// column.
+func (k kern) byKey(key func(kj int) int) [][]int {
+	var gs [][]int
+	at := map[int]int{}
+	for kj := 0; kj < k.K; kj++ {
+		i, ok := at[key(kj)]
+		if !ok {
+			i = len(gs)
+			at[key(kj)] = i
+			gs = append(gs, nil)
+		}
+		gs[i] = append(gs[i], kj)
+	}
+	return gs
+}
+
+// byStart groups the taps by the start of the pair they are split from.
+func (k kern) byStart() [][]int {
+	ts := k.taps()
+	return k.byKey(func(kj int) int { return ts[kj].s })
 }
 
 // use is one output row t of the group fed by an input row through filter
@@ -168,18 +192,29 @@ func rot() (r0, r1, t string) {
 // the second into r1, masked in the last block (last) when s > 0, and
 // otherwise left in memory. It returns the second vector's operand.
 func loadPair(a, s int, first, last bool, r0, r1 string) string {
-	if first && s < 0 {
-		p("VMOVUPS dws2L%d<>(SB), Y15", -s)
-		p("VMASKMOVPS %d(SI), Y15, %s", a, r0)
-	} else {
-		p("VMOVUPS %d(SI), %s", a, r0)
-	}
+	load(fmt.Sprintf("%d(SI)", a), s, first, false, r0)
 	if last && s > 0 {
-		p("VMOVUPS dws2R%d<>(SB), Y15", s)
-		p("VMASKMOVPS %d(SI), Y15, %s", a+32, r1)
+		load(fmt.Sprintf("%d(SI)", a+32), s, false, true, r1)
 		return r1
 	}
 	return fmt.Sprintf("%d(SI)", a+32)
+}
+
+// load emits the load of the vector at addr into dst, which reaches |s|
+// lanes past the left end of a row (first, s < 0: dws2L mask) or past its
+// right end (last, s > 0: dws2R mask): those lanes are masked out (through
+// Y15) and come back 0. Otherwise it is a plain load.
+func load(addr string, s int, first, last bool, dst string) {
+	switch {
+	case first && s < 0:
+		p("VMOVUPS dws2L%d<>(SB), Y15", -s)
+		p("VMASKMOVPS %s, Y15, %s", addr, dst)
+	case last && s > 0:
+		p("VMOVUPS dws2R%d<>(SB), Y15", s)
+		p("VMASKMOVPS %s, Y15, %s", addr, dst)
+	default:
+		p("VMOVUPS %s, %s", addr, dst)
+	}
 }
 
 // group emits the code of one group of output rows: SI points at input
@@ -201,20 +236,15 @@ func (k kern) group(top, bottom bool) {
 			k.row2(off, us, inited)
 			continue
 		}
+		ts := k.taps()
 		for j := 0; j < nb; j++ {
 			base := 4*off*k.W + 64*j
-			done := map[int]bool{}
-			for _, tq := range k.taps() {
-				if done[tq.s] {
-					continue
-				}
-				done[tq.s] = true
+			for _, g := range k.byStart() {
+				st := ts[g[0]].s
 				r0, r1, tr := rot()
-				r1 = loadPair(base+4*tq.s, tq.s, j == 0, j == nb-1, r0, r1)
-				for _, tp := range k.taps() {
-					if tp.s != tq.s {
-						continue
-					}
+				r1 = loadPair(base+4*st, st, j == 0, j == nb-1, r0, r1)
+				for _, kj := range g {
+					tp := ts[kj]
 					p("VSHUFPS %s, %s, %s, %s", tp.imm, r1, r0, tr)
 					if k.relu {
 						p("VMAXPS Y14, %s, %s", tr, tr)
@@ -254,35 +284,23 @@ func (k kern) group(top, bottom bool) {
 // the pair's first vector), then each weight is loaded once into Y15 and
 // multiplied into both blocks.
 func (k kern) row2(off int, us []use, inited []bool) {
-	done := map[int]bool{}
-	for _, tq := range k.taps() {
-		if done[tq.s] {
-			continue
-		}
-		done[tq.s] = true
-		var tv [2][]string // tap registers by block, in k.taps order of this start
-		var tk []int       // the taps' kj
+	ts := k.taps()
+	for _, g := range k.byStart() {
+		st := ts[g[0]].s
+		var tv [2][]string // tap registers by block, in the order of g
 		for j := 0; j < 2; j++ {
 			r0, r1, tr := fmt.Sprintf("Y%d", 8+3*j), fmt.Sprintf("Y%d", 9+3*j), fmt.Sprintf("Y%d", 10+3*j)
-			r1 = loadPair(4*off*k.W+64*j+4*tq.s, tq.s, j == 0, j == 1, r0, r1)
+			r1 = loadPair(4*off*k.W+64*j+4*st, st, j == 0, j == 1, r0, r1)
 			dst := []string{tr, r0}
-			n := 0
-			for _, tp := range k.taps() {
-				if tp.s != tq.s {
-					continue
-				}
-				p("VSHUFPS %s, %s, %s, %s", tp.imm, r1, r0, dst[n])
+			for n, kj := range g {
+				p("VSHUFPS %s, %s, %s, %s", ts[kj].imm, r1, r0, dst[n])
 				if k.relu {
 					p("VMAXPS Y14, %s, %s", dst[n], dst[n])
 				}
 				tv[j] = append(tv[j], dst[n])
-				if j == 0 {
-					tk = append(tk, tp.kj)
-				}
-				n++
 			}
 		}
-		for i, kj := range tk {
+		for i, kj := range g {
 			for _, u := range us {
 				p("VMOVUPS %d(DX), Y15", 32*(u.kr*k.K+kj))
 				for j := 0; j < 2; j++ {
@@ -383,7 +401,7 @@ func (k kern) wname() string {
 // the tap's sum (Y0–Y8, tap kr·K+kj). top / bottom as in group.
 func (k kern) wpair(top, bottom bool) {
 	offs, uses := k.rowsOf(2)
-	nb := k.nb()
+	nb, ts := k.nb(), k.taps()
 	for j := 0; j < nb; j++ {
 		p("VPERMPD $0xD8, %d(DI), Y9", 32*j)
 		p("VPERMPD $0xD8, %d(DI), Y10", 4*k.W/2+32*j)
@@ -391,27 +409,18 @@ func (k kern) wpair(top, bottom bool) {
 			if top && off < 0 || bottom && off >= 4 {
 				continue
 			}
-			done := map[int]bool{}
-			for _, tq := range k.taps() {
-				if done[tq.s] {
-					continue
-				}
-				done[tq.s] = true
-				r1 := loadPair(4*off*k.W+64*j+4*tq.s, tq.s, j == 0, j == nb-1, "Y11", "Y12")
+			for _, g := range k.byStart() {
+				st := ts[g[0]].s
+				r1 := loadPair(4*off*k.W+64*j+4*st, st, j == 0, j == nb-1, "Y11", "Y12")
 				dst := []string{"Y13", "Y11"}
-				n := 0
-				for _, tp := range k.taps() {
-					if tp.s != tq.s {
-						continue
-					}
-					p("VSHUFPS %s, %s, Y11, %s", tp.imm, r1, dst[n])
+				for n, kj := range g {
+					p("VSHUFPS %s, %s, Y11, %s", ts[kj].imm, r1, dst[n])
 					if k.relu {
 						p("VMAXPS Y14, %s, %s", dst[n], dst[n])
 					}
 					for _, u := range uses[off] {
-						p("VFMADD231PS Y%d, %s, Y%d", 9+u.t, dst[n], u.kr*k.K+tp.kj)
+						p("VFMADD231PS Y%d, %s, Y%d", 9+u.t, dst[n], u.kr*k.K+kj)
 					}
-					n++
 				}
 			}
 		}
@@ -490,12 +499,6 @@ func (k kern) ipair(qlo, qhi int, set bool) {
 			}
 			terms = append(terms, term{q, kr})
 		}
-		anyOdd := false
-		for kj := 0; kj < k.K; kj++ {
-			if odd, _ := k.dyShift(kj); odd {
-				anyOdd = true
-			}
-		}
 		for j := 0; j < nb; j++ {
 			dxa := 4*o*k.W + 64*j
 			if len(terms) == 0 {
@@ -507,31 +510,13 @@ func (k kern) ipair(qlo, qhi int, set bool) {
 			}
 			inited := [2]bool{}
 			for _, t := range terms {
-				done := map[int]bool{}
-				for kj := 0; kj < k.K; kj++ {
-					_, sh := k.dyShift(kj)
-					if done[sh] {
-						continue
-					}
-					done[sh] = true
-					a := 4*t.q*k.W/2 + 32*j + 4*sh
-					switch {
-					case j == 0 && sh < 0:
-						p("VMOVUPS dws2L%d<>(SB), Y15", -sh)
-						p("VMASKMOVPS %d(BX), Y15, Y2", a)
-					case j == nb-1 && sh > 0:
-						p("VMOVUPS dws2R%d<>(SB), Y15", sh)
-						p("VMASKMOVPS %d(BX), Y15, Y2", a)
-					default:
-						p("VMOVUPS %d(BX), Y2", a)
-					}
-					for kj2 := 0; kj2 < k.K; kj2++ {
-						odd, sh2 := k.dyShift(kj2)
-						if sh2 != sh {
-							continue
-						}
+				for _, g := range k.byKey(func(kj int) int { _, sh := k.dyShift(kj); return sh }) {
+					_, sh := k.dyShift(g[0])
+					load(fmt.Sprintf("%d(BX)", 4*t.q*k.W/2+32*j+4*sh), sh, j == 0, j == nb-1, "Y2")
+					for _, kj := range g {
+						odd, _ := k.dyShift(kj)
 						acc := b2i(odd)
-						w := 32 * (t.kr*k.K + kj2)
+						w := 32 * (t.kr*k.K + kj)
 						if !inited[acc] {
 							p("VMULPS %d(DX), Y2, Y%d", w, acc)
 							inited[acc] = true
@@ -541,8 +526,8 @@ func (k kern) ipair(qlo, qhi int, set bool) {
 					}
 				}
 			}
-			oreg := "Y1"
-			if !anyOdd || !inited[1] {
+			oreg := "Y1" // the odd columns' sums, or zero where no tap reaches them
+			if !inited[1] {
 				oreg = "Y14"
 			}
 			p("VPERMPD $0xD8, Y0, Y0")
