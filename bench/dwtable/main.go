@@ -46,15 +46,25 @@ func (t *table) addProbe(line string) bool {
 	if len(f) < 3 || !strings.HasPrefix(f[0], "BenchmarkFMAPeak") {
 		return false
 	}
+	x, ok := metric(f, "GFLOP/s")
+	if ok {
+		t.probe = max(t.probe, x)
+	}
+	return ok
+}
+
+// metric returns the value a benchmark line's fields f give for unit (the
+// last one, if the unit appears more than once).
+func metric(f []string, unit string) (float64, bool) {
+	v, ok := 0.0, false
 	for i := 1; i+1 < len(f); i++ {
-		if f[i+1] == "GFLOP/s" {
+		if f[i+1] == unit {
 			if x, err := strconv.ParseFloat(f[i], 64); err == nil {
-				t.probe = max(t.probe, x)
-				return true
+				v, ok = x, true
 			}
 		}
 	}
-	return false
+	return v, ok
 }
 
 // add reads one benchmark line; it reports whether the line was a depthwise
@@ -78,15 +88,8 @@ func (t *table) add(line string) bool {
 	} else if parts[0] != "BenchmarkDepthwise" {
 		return false
 	}
-	v := -1.0
-	for i := 1; i+1 < len(f); i++ {
-		if f[i+1] == "GFLOP/s-cpu" {
-			if x, err := strconv.ParseFloat(f[i], 64); err == nil {
-				v = x
-			}
-		}
-	}
-	if v < 0 {
+	v, ok := metric(f, "GFLOP/s-cpu")
+	if !ok || v < 0 {
 		return false
 	}
 	c := t.index[shape]
