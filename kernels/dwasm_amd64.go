@@ -253,8 +253,44 @@ var dwdfTab [2][2][5]dwdfFunc // [K==5][D==2][M0, M0 relu, M1, M2, M3]
 type dwdpFunc func(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
 
 // dwdpTab holds the direct kernels without row tables (dint in gen_dw.go):
-// [K==5][D==2][M0, M0 relu, M1, M2, M3].
-var dwdpTab [2][2][5]dwdpFunc
+// [non-temporal stores][K==5][D==2][M0, M0 relu, M1, M2, M3]. Only the
+// modes that do not read their output (M0, M3) have non-temporal forms.
+var dwdpTab [2][2][2][5]dwdpFunc
+
+// dwStreamMin is the number of bytes a pass must move (input and output)
+// for the table-free kernels to write their output with non-temporal
+// stores: half the detected L3. An ordinary store first reads the line it
+// writes (a read for ownership), which costs as much memory traffic as the
+// write itself once the tensors no longer stay in the cache; a
+// non-temporal store does not read it, but also leaves nothing in the
+// cache for the next pass. BenchmarkStreamNT (one thread): over 16 MiB
+// and more, Scale with non-temporal stores moved 1.5–1.9× as many bytes a
+// second; under 12 MiB they are slower (0.7× at 4–8 MiB).
+var dwStreamMin = func() int { return Detected.L3 / 2 }
+
+// dwStreamOut reports whether a table-free pass over s that writes out
+// (planes of whole vectors from out[0]) should store non-temporally: the
+// pass moves at least dwStreamMin bytes, out starts on a 32-byte boundary
+// (VMOVNTPS faults on unaligned addresses; the planes and rows are whole
+// vectors from there) and its rows fit the kernels' block buffer (up to
+// 64 floats: every DARTS map on CIFAR).
+func dwStreamOut(out []float32, moved int, s DWConv) bool {
+	return dwStreamOn && moved >= dwStreamMin() && s.W <= 64 && len(out) > 0 && addr(&out[0])%32 == 0
+}
+
+// dwdpPick returns the table-free kernel [ik][id][iv], in its
+// non-temporal form when nt and there is one (dintNT in gen_dw.go: the
+// 3×3 kernels of the modes that do not read their output).
+func dwdpPick(nt bool, ik, id, iv int) dwdpFunc {
+	if fn := dwdpTab[1][ik][id][iv]; nt && fn != nil {
+		return fn
+	}
+	return dwdpTab[0][ik][id][iv]
+}
+
+// dwStreamOn enables the non-temporal forms (tests and benchmarks switch
+// it to compare).
+var dwStreamOn = true
 
 // dwRowsOK reports whether the table-free direct kernels take s, which
 // dwDirectOK has already accepted (so rows are whole vectors): planes of
@@ -467,7 +503,7 @@ func dwForwardDirectBody(a *dwArgs, lo, hi int) {
 	fn := dwdfTab[ik][id][b2i(s.ReLUIn)]
 	t := getDWTabs(s)
 	if dwRowsOK(s) {
-		fn := dwdpTab[ik][id][b2i(s.ReLUIn)]
+		fn := dwdpPick(dwStreamOut(a.y, 4*(len(a.x)+len(a.y)), s), ik, id, b2i(s.ReLUIn))
 		for p := lo; p < hi; {
 			c := p / s.N
 			e := min(hi, (c+1)*s.N)
@@ -768,6 +804,8 @@ func dwBackwardInputDirectBody(a *dwArgs, lo, hi int) {
 	if s.ReLUIn {
 		m = a.x
 	}
+	// The set modes store non-temporally on tensors out of cache.
+	nt := a.set && dwStreamOut(a.dx, 4*(len(a.dy)+len(m)+len(a.dx)), s)
 	for p := lo; p < hi; p++ {
 		c := p / s.N
 		if c != lastC {
@@ -779,7 +817,7 @@ func dwBackwardInputDirectBody(a *dwArgs, lo, hi int) {
 		}
 		if rowsOK {
 			e := min(hi, (c+1)*s.N)
-			dwDirectRun(dwdpTab[ik][id][mode], a.dx, a.dy, m, &wf[0], t, s, p, e)
+			dwDirectRun(dwdpPick(nt, ik, id, mode), a.dx, a.dy, m, &wf[0], t, s, p, e)
 			p = e - 1
 			continue
 		}

@@ -371,10 +371,16 @@ func dwdfK3D1M0(in *float32, intab *int, out *float32, outtab *int, m *float32, 
 func dwdpK3D1M0(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
 
 //go:noescape
+func dwdpK3D1M0N(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
+
+//go:noescape
 func dwdfK3D1M0R(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
 
 //go:noescape
 func dwdpK3D1M0R(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
+
+//go:noescape
+func dwdpK3D1M0RN(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
 
 //go:noescape
 func dwdfK3D1M1(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
@@ -395,16 +401,25 @@ func dwdfK3D1M3(in *float32, intab *int, out *float32, outtab *int, m *float32, 
 func dwdpK3D1M3(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
 
 //go:noescape
+func dwdpK3D1M3N(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
+
+//go:noescape
 func dwdfK3D2M0(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
 
 //go:noescape
 func dwdpK3D2M0(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
 
 //go:noescape
+func dwdpK3D2M0N(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
+
+//go:noescape
 func dwdfK3D2M0R(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
 
 //go:noescape
 func dwdpK3D2M0R(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
+
+//go:noescape
+func dwdpK3D2M0RN(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
 
 //go:noescape
 func dwdfK3D2M1(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
@@ -423,6 +438,9 @@ func dwdfK3D2M3(in *float32, intab *int, out *float32, outtab *int, m *float32, 
 
 //go:noescape
 func dwdpK3D2M3(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
+
+//go:noescape
+func dwdpK3D2M3N(y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int)
 
 //go:noescape
 func dwdfK5D1M0(in *float32, intab *int, out *float32, outtab *int, m *float32, mtab *int, w *float32, mf, ml *int32, nv, nb, pfd, pfy, pfm int)
@@ -630,45 +648,51 @@ func init() {
 	dwwpTab[1][1][2][0] = dwwsK5D2R4J41
 	dwwpTab[1][1][2][1] = dwwsK5D2R4J41X
 	dwdfTab[0][0][0] = dwdfK3D1M0
-	dwdpTab[0][0][0] = dwdpK3D1M0
+	dwdpTab[0][0][0][0] = dwdpK3D1M0
+	dwdpTab[1][0][0][0] = dwdpK3D1M0N
 	dwdfTab[0][0][1] = dwdfK3D1M0R
-	dwdpTab[0][0][1] = dwdpK3D1M0R
+	dwdpTab[0][0][0][1] = dwdpK3D1M0R
+	dwdpTab[1][0][0][1] = dwdpK3D1M0RN
 	dwdfTab[0][0][2] = dwdfK3D1M1
-	dwdpTab[0][0][2] = dwdpK3D1M1
+	dwdpTab[0][0][0][2] = dwdpK3D1M1
 	dwdfTab[0][0][3] = dwdfK3D1M2
-	dwdpTab[0][0][3] = dwdpK3D1M2
+	dwdpTab[0][0][0][3] = dwdpK3D1M2
 	dwdfTab[0][0][4] = dwdfK3D1M3
-	dwdpTab[0][0][4] = dwdpK3D1M3
+	dwdpTab[0][0][0][4] = dwdpK3D1M3
+	dwdpTab[1][0][0][4] = dwdpK3D1M3N
 	dwdfTab[0][1][0] = dwdfK3D2M0
-	dwdpTab[0][1][0] = dwdpK3D2M0
+	dwdpTab[0][0][1][0] = dwdpK3D2M0
+	dwdpTab[1][0][1][0] = dwdpK3D2M0N
 	dwdfTab[0][1][1] = dwdfK3D2M0R
-	dwdpTab[0][1][1] = dwdpK3D2M0R
+	dwdpTab[0][0][1][1] = dwdpK3D2M0R
+	dwdpTab[1][0][1][1] = dwdpK3D2M0RN
 	dwdfTab[0][1][2] = dwdfK3D2M1
-	dwdpTab[0][1][2] = dwdpK3D2M1
+	dwdpTab[0][0][1][2] = dwdpK3D2M1
 	dwdfTab[0][1][3] = dwdfK3D2M2
-	dwdpTab[0][1][3] = dwdpK3D2M2
+	dwdpTab[0][0][1][3] = dwdpK3D2M2
 	dwdfTab[0][1][4] = dwdfK3D2M3
-	dwdpTab[0][1][4] = dwdpK3D2M3
+	dwdpTab[0][0][1][4] = dwdpK3D2M3
+	dwdpTab[1][0][1][4] = dwdpK3D2M3N
 	dwdfTab[1][0][0] = dwdfK5D1M0
-	dwdpTab[1][0][0] = dwdpK5D1M0
+	dwdpTab[0][1][0][0] = dwdpK5D1M0
 	dwdfTab[1][0][1] = dwdfK5D1M0R
-	dwdpTab[1][0][1] = dwdpK5D1M0R
+	dwdpTab[0][1][0][1] = dwdpK5D1M0R
 	dwdfTab[1][0][2] = dwdfK5D1M1
-	dwdpTab[1][0][2] = dwdpK5D1M1
+	dwdpTab[0][1][0][2] = dwdpK5D1M1
 	dwdfTab[1][0][3] = dwdfK5D1M2
-	dwdpTab[1][0][3] = dwdpK5D1M2
+	dwdpTab[0][1][0][3] = dwdpK5D1M2
 	dwdfTab[1][0][4] = dwdfK5D1M3
-	dwdpTab[1][0][4] = dwdpK5D1M3
+	dwdpTab[0][1][0][4] = dwdpK5D1M3
 	dwdfTab[1][1][0] = dwdfK5D2M0
-	dwdpTab[1][1][0] = dwdpK5D2M0
+	dwdpTab[0][1][1][0] = dwdpK5D2M0
 	dwdfTab[1][1][1] = dwdfK5D2M0R
-	dwdpTab[1][1][1] = dwdpK5D2M0R
+	dwdpTab[0][1][1][1] = dwdpK5D2M0R
 	dwdfTab[1][1][2] = dwdfK5D2M1
-	dwdpTab[1][1][2] = dwdpK5D2M1
+	dwdpTab[0][1][1][2] = dwdpK5D2M1
 	dwdfTab[1][1][3] = dwdfK5D2M2
-	dwdpTab[1][1][3] = dwdpK5D2M2
+	dwdpTab[0][1][1][3] = dwdpK5D2M2
 	dwdfTab[1][1][4] = dwdfK5D2M3
-	dwdpTab[1][1][4] = dwdpK5D2M3
+	dwdpTab[0][1][1][4] = dwdpK5D2M3
 	dwdrTab[1][1] = dwdrK1x1
 	dwdrTab[1][2] = dwdrK1x2
 	dwdrTab[2][1] = dwdrK2x1
