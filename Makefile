@@ -40,7 +40,7 @@ bench-gemm:
 # thread, best of each, cells at 40% of 116 GFLOP/s in bold, and the count
 # at 40% of the FMA probe of the same run (bench/README.md).
 bench-dw:
-	$(GO) test ./kernels/ -run '^$$' -bench '^BenchmarkFMAPeak$$|^BenchmarkDepthwise$$|^BenchmarkDepthwiseStride2$$' \
+	$(GO) test ./kernels/ -run '^$$' -bench '^BenchmarkFMAPeak$$|^BenchmarkStream$$|^BenchmarkDepthwise$$|^BenchmarkDepthwiseStride2$$' \
 		-benchtime=150ms -count=6 -kthreads=1 | $(GO) run ./bench/dwtable
 
 # One DARTS search iteration, ours against PyTorch (bench/README.md).

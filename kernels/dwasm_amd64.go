@@ -263,9 +263,10 @@ var dwdpTab [2][2][2][5]dwdpFunc
 // writes (a read for ownership), which costs as much memory traffic as the
 // write itself once the tensors no longer stay in the cache; a
 // non-temporal store does not read it, but also leaves nothing in the
-// cache for the next pass. BenchmarkStreamNT (one thread): over 16 MiB
-// and more, Scale with non-temporal stores moved 1.5–1.9× as many bytes a
-// second; under 12 MiB they are slower (0.7× at 4–8 MiB).
+// cache for the next pass. Measured with a scratch copy of Scale (one
+// thread, 2026-11-28): from 16 MiB moved on, non-temporal stores moved
+// 1.5–1.9× as many bytes a second; at 12 MiB as many; under that they were
+// slower (0.7× at 4–8 MiB).
 var dwStreamMin = func() int { return Detected.L3 / 2 }
 
 // dwStreamOut reports whether a table-free pass over s that writes out

@@ -98,15 +98,16 @@ func ktTraffic(b *testing.B, bytes float64) {
 }
 
 // BenchmarkStream measures what one pass over memory costs with this
-// package's own streaming kernels, on arrays beyond the last-level cache
-// (64 MiB each) and on arrays that fit in it (4 MiB each): Scale reads x
-// and writes y, Axpy reads x and y and writes y. GB/s counts those bytes.
-// (Sum and Dot accumulate in float64 and are bound by the conversions, not
-// by memory.) It is the memory roof of the kernel benchmarks: a pass doing
-// f flops per byte of compulsory traffic cannot beat f × this figure.
+// package's own streaming kernels, on arrays of 1–64 MiB each (from L2 to
+// well beyond the last-level cache): Scale reads x and writes y, Axpy
+// reads x and y and writes y. GB/s counts those bytes. (Sum and Dot
+// accumulate in float64 and are bound by the conversions, not by memory.)
+// It is the memory roof of the kernel benchmarks: a pass doing f flops per
+// byte of compulsory traffic cannot beat f × this figure at the size it
+// moves (bench/dwtable lists the depthwise cells against it).
 func BenchmarkStream(b *testing.B) {
 	defer ktBenchSetup(b)()
-	for _, mb := range []int{64, 4} {
+	for _, mb := range []int{64, 32, 16, 8, 4, 2, 1} {
 		n := mb << 20 / 4
 		r := ktRand(3)
 		x, y := ktVec(r, n), ktVec(r, n)
@@ -164,7 +165,9 @@ func BenchmarkDepthwise(b *testing.B) {
 	}
 }
 
-// BenchmarkDepthwiseStride2 covers the reduction-cell case.
+// BenchmarkDepthwiseStride2 covers the reduction-cell case; GB/s as in
+// BenchmarkDepthwise. A stride-2 pass does a quarter of the flops of
+// stride 1 per byte of its input: 0.35–0.9 flops per byte for 3×3.
 func BenchmarkDepthwiseStride2(b *testing.B) {
 	defer ktBenchSetup(b)()
 	const N = 64
@@ -181,20 +184,24 @@ func BenchmarkDepthwiseStride2(b *testing.B) {
 			dw := make([]float32, len(w))
 			flops := 2 * float64(k*k*c*N*ho*wo)
 			name := fmt.Sprintf("K%dD%d/%dx%d/C%d", k, d, hw, hw, c)
+			nx, ny := 4*float64(len(x)), 4*float64(len(y))
 			b.Run(name+"/fwd", func(b *testing.B) {
 				ktFlops(b, flops, func() {
 					DepthwiseConv(y, x, w, s)
 				})
+				ktTraffic(b, nx+ny) // x read, y written
 			})
 			b.Run(name+"/bwdin", func(b *testing.B) {
 				ktFlops(b, flops, func() {
 					DepthwiseConvBackwardInput(dx, y, w, x, s)
 				})
+				ktTraffic(b, ny+3*nx) // dy and x read, dx read and written
 			})
 			b.Run(name+"/bwdw", func(b *testing.B) {
 				ktFlops(b, flops, func() {
 					DepthwiseConvBackwardWeight(dw, y, x, s)
 				})
+				ktTraffic(b, nx+ny) // dy and x read
 			})
 		}
 	}

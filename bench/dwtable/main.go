@@ -3,12 +3,14 @@
 // pass over all the samples read (run the benchmarks with -count to take
 // several), marking the cells that reach a target. `make bench-dw` runs
 //
-//	go test ./kernels/ -run '^$' -bench '^BenchmarkFMAPeak$|^BenchmarkDepthwise$|^BenchmarkDepthwiseStride2$' \
+//	go test ./kernels/ -run '^$' -bench '^BenchmarkFMAPeak$|^BenchmarkStream$|^BenchmarkDepthwise$|^BenchmarkDepthwiseStride2$' \
 //	    -benchtime=150ms -count=6 -kthreads=1 | go run ./bench/dwtable
 //
 // With BenchmarkFMAPeak in the run (`make bench-dw` includes it) the table
 // also counts the cells at 40% of what the FMA probe measured on this host
-// in the same run, beside the issue's 40% of the nominal 116 GFLOP/s.
+// in the same run, beside the issue's 40% of the nominal 116 GFLOP/s; with
+// BenchmarkStream (included too) it lists the cells under the target
+// against their memory roof (see roof).
 //
 // Lines that are not benchmark results pass through to stderr unread.
 package main
@@ -18,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -25,10 +28,14 @@ import (
 
 var target = flag.Float64("target", 0.4*116, "GFLOP/s a cell must reach to count (default: 40% of the 116 GFLOP/s peak the issue states)")
 
-// cell is one shape's best result per pass.
+// cell is one shape's best result per pass and, where the benchmark
+// reports its compulsory traffic (GB/s), the pass's flops per byte and
+// bytes per call.
 type cell struct {
-	name string
-	best map[string]float64
+	name  string
+	best  map[string]float64
+	inten map[string]float64 // flops per byte of compulsory traffic
+	bytes map[string]float64 // bytes of compulsory traffic per call
 }
 
 // table collects the best GFLOP/s-cpu per shape and pass, shapes in the
@@ -37,6 +44,57 @@ type table struct {
 	cells []*cell
 	index map[string]*cell
 	probe float64 // best BenchmarkFMAPeak GFLOP/s read (0: none)
+	// stream holds the BenchmarkStream runs: by name, the bytes a call
+	// moves and the best GB/s-cpu.
+	stream map[string]*streamRun
+}
+
+type streamRun struct{ bytes, rate float64 }
+
+func newTable() *table {
+	return &table{index: map[string]*cell{}, stream: map[string]*streamRun{}}
+}
+
+// addStream reads one line of BenchmarkStream output; it reports whether
+// the line was one with GB/s and GB/s-cpu figures.
+func (t *table) addStream(line string) bool {
+	f := strings.Fields(line)
+	if len(f) < 3 || !strings.HasPrefix(f[0], "BenchmarkStream/") {
+		return false
+	}
+	x, ok := metric(f, "GB/s-cpu")
+	gb, okb := metric(f, "GB/s")
+	ns, okn := metric(f, "ns/op")
+	if !ok || !okb || !okn {
+		return false
+	}
+	r := t.stream[f[0]]
+	if r == nil {
+		r = &streamRun{}
+		t.stream[f[0]] = r
+	}
+	r.bytes = gb * ns
+	r.rate = max(r.rate, x)
+	return true
+}
+
+// streamRate returns the rate of the BenchmarkStream run whose bytes
+// moved per call are nearest n (by ratio; the faster of two as near), the
+// memory's or the cache's speed at that size; ok is false without stream
+// runs. The runs move 2 and 3 times 1–64 MiB, so the nearest is within
+// 1.25× of n from 2 to 192 MiB.
+func (t *table) streamRate(n float64) (rate float64, ok bool) {
+	best := math.Inf(1)
+	for _, r := range t.stream {
+		d := math.Abs(math.Log(r.bytes / n))
+		switch {
+		case d < best-1e-3:
+			best, rate, ok = d, r.rate, true
+		case d <= best+1e-3:
+			rate = max(rate, r.rate)
+		}
+	}
+	return rate, ok
 }
 
 // addProbe reads one line of BenchmarkFMAPeak output; it reports whether
@@ -94,12 +152,36 @@ func (t *table) add(line string) bool {
 	}
 	c := t.index[shape]
 	if c == nil {
-		c = &cell{name: shape, best: map[string]float64{}}
+		c = &cell{name: shape, best: map[string]float64{}, inten: map[string]float64{}, bytes: map[string]float64{}}
 		t.index[shape] = c
 		t.cells = append(t.cells, c)
 	}
 	c.best[pass] = max(c.best[pass], v)
+	// GFLOP/s and GB/s of one line share the timing: their ratio is the
+	// pass's flops per byte, GB/s × ns/op its bytes per call.
+	gf, okf := metric(f, "GFLOP/s")
+	gb, okb := metric(f, "GB/s")
+	ns, okn := metric(f, "ns/op")
+	if okf && okb && okn && gb > 0 {
+		c.inten[pass] = gf / gb
+		c.bytes[pass] = gb * ns
+	}
 	return true
+}
+
+// roof returns the memory roof of pass p of c in GFLOP/s-cpu: its flops
+// per byte times the streaming rate at the bytes it moves (streamRate); ok
+// is false without the figures.
+func (t *table) roof(c *cell, p string) (roof float64, ok bool) {
+	in, have := c.inten[p]
+	if !have {
+		return 0, false
+	}
+	bw, have := t.streamRate(c.bytes[p])
+	if !have {
+		return 0, false
+	}
+	return in * bw, true
 }
 
 // write prints the markdown table and the count of cells at or above goal.
@@ -138,14 +220,52 @@ func (t *table) write(w io.Writer, goal float64) {
 		fmt.Fprintf(w, "The FMA probe measured %.1f GFLOP/s on this host in the same run; %d of %d cells reach 40%% of it (%.1f).\n",
 			t.probe, pok, n, pg)
 	}
+	t.writeRoofs(w, passes, goal)
+}
+
+// writeRoofs lists the cells under goal against their memory roof (see
+// roof), when the run had BenchmarkStream and the passes report GB/s.
+func (t *table) writeRoofs(w io.Writer, passes []string, goal float64) {
+	type row struct {
+		name                 string
+		v, mib, in, bw, roof float64
+	}
+	var rows []row
+	under := 0
+	for _, c := range t.cells {
+		for _, p := range passes {
+			v, have := c.best[p]
+			if !have || v >= goal {
+				continue
+			}
+			r, ok := t.roof(c, p)
+			if !ok {
+				continue
+			}
+			bw, _ := t.streamRate(c.bytes[p])
+			rows = append(rows, row{c.name + " " + p, v, c.bytes[p] / (1 << 20), c.inten[p], bw, r})
+			if r < goal {
+				under++
+			}
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nCells under %.1f against their memory roof: flops per byte of compulsory traffic × the GB/s-cpu of the BenchmarkStream run that moves the nearest number of bytes a call.\n\n", goal)
+	fmt.Fprintf(w, "| cell | GFLOP/s-cpu | MiB a call | flops/byte | stream GB/s | roof | of roof |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range rows {
+		fmt.Fprintf(w, "| %s | %.1f | %.0f | %.2f | %.1f | %.1f | %.0f%% |\n", r.name, r.v, r.mib, r.in, r.bw, r.roof, 100*r.v/r.roof)
+	}
+	fmt.Fprintf(w, "\n%d of these %d cells have a roof under %.1f.\n", under, len(rows), goal)
 }
 
 func main() {
 	flag.Parse()
-	t := &table{index: map[string]*cell{}}
+	t := newTable()
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
-		if !t.add(sc.Text()) && !t.addProbe(sc.Text()) {
+		if !t.add(sc.Text()) && !t.addProbe(sc.Text()) && !t.addStream(sc.Text()) {
 			fmt.Fprintln(os.Stderr, sc.Text())
 		}
 	}
