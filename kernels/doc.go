@@ -103,7 +103,7 @@
 // buffer on the stack and copy it out line by line with VMOVNTPS (stored
 // in place, the half-written lines left the write-combining buffers early
 // and the pass ran 2× slower). One process, alternating calls, batch 64:
-// 1.04–1.77× on those shapes at one and two threads. The 5×5 kernels, with
+// 1.00–1.77× on those shapes at one and two threads. The 5×5 kernels, with
 // 25/9 the work per byte, were slower with them and keep ordinary stores;
 // tensors that stay in the cache too (a non-temporal store leaves nothing
 // there for the next pass: a copy of 4 MiB ran at 0.7×).

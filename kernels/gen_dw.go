@@ -1203,9 +1203,9 @@ func dintFlush(l string, mode int) {
 
 // dintNT reports whether the dint kernel of K and mode has a non-temporal
 // form: the modes that do not read y (0 and 3), for K = 3. The 5×5
-// kernels do 25/9 times the work per byte and lost by the change (0.72–1.0
+// kernels do 25/9 times the work per byte and lost by the change (0.70–1.0
 // forward, 0.83–1.23 input gradient on 32×32 maps at C = 32 and 64, batch
-// 64, one and two threads, against 1.04–1.65 for the 3×3 ones).
+// 64, one and two threads, against 1.00–1.77 for the 3×3 ones).
 func dintNT(K, mode int) bool { return K == 3 && (mode == 0 || mode == 3) }
 
 // dintName is the name of a dint kernel; nt adds N.
