@@ -84,16 +84,17 @@
 // input (dwws*), so that each input vector is loaded and rectified once
 // for two tap columns; with dilation 2 a plane's even and odd rows are
 // walked apart; dwwd* through row tables for other heights). The stride-2
-// 3×3 passes and the 5×5 input gradient of dilation 1 on planes 16 or 32
-// wide read the planes in place too (dws2f*, dws2w*, dws2i*, gen_dws2.go): each pair of input vectors is split into
-// its even and odd columns by one VSHUFPS per tap, leaving the outputs in
-// a fixed lane order that one VPERMPD per stored vector (or per dy vector
-// loaded) undoes; the input gradient sums the even and the odd dx columns
-// of a row from shifted dy vectors and interleaves them with
-// VUNPCKLPS / VUNPCKHPS. The rest (the stride-2 5×5 forward and weight
-// gradient, odd widths) copy each plane into a zero-padded buffer, stride 2
-// splitting padded rows into even and odd halves so that all loads are
-// contiguous.
+// 3×3 passes, the 5×5 weight gradient (in three passes of tap columns;
+// not 32-wide planes of dilation 2) and the 5×5 input gradient of
+// dilation 1 on planes 16 or 32 wide read the planes in place too
+// (dws2f*, dws2w*, dws2i*, gen_dws2.go): each pair of input vectors is
+// split into its even and odd columns by one VSHUFPS per tap, leaving the
+// outputs in a fixed lane order that one VPERMPD per stored vector (or per
+// dy vector loaded) undoes; the input gradient sums the even and the odd
+// dx columns of a row from shifted dy vectors and interleaves them with
+// VUNPCKLPS / VUNPCKHPS. The rest (the stride-2 5×5 forward, odd widths)
+// copy each plane into a zero-padded buffer, stride 2 splitting padded
+// rows into even and odd halves so that all loads are contiguous.
 //
 // Passes that write a fresh output (the forward, and the input gradient
 // when it overwrites dx) and move at least half the L3 (input and output

@@ -16,12 +16,15 @@ func dws2Rows(W int) int { return 128 / W }
 // dws2fTab: [D==2][W==32][relu] (K = 3 only; see gen_dws2.go).
 var dws2fTab [2][2][2]dws2fFunc
 
-// dwS2Direct reports what the direct stride-2 forward and weight-gradient
-// kernels need of s: a 3×3 filter, stride 2, "same" padding and planes 16
-// or 32 floats wide (the input-gradient kernels take 5×5 too: dwS2IOK).
-func dwS2Direct(s DWConv) bool {
-	return dwDirectOn && s.K == 3 && s.Stride == 2 && 2*s.Pad == s.Dilation*(s.K-1) &&
-		(s.W == 16 || s.W == 32)
+// dwS2Direct reports what the direct stride-2 forward kernels need of s: a
+// 3×3 filter, stride 2, "same" padding and planes 16 or 32 floats wide
+// (the weight- and input-gradient kernels take 5×5 too: dwS2WOK, dwS2IOK).
+func dwS2Direct(s DWConv) bool { return s.K == 3 && dwS2Shape(s) }
+
+// dwS2Shape reports whether s has stride 2, "same" padding and planes 16 or
+// 32 floats wide, with the direct kernels on.
+func dwS2Shape(s DWConv) bool {
+	return dwDirectOn && s.Stride == 2 && 2*s.Pad == s.Dilation*(s.K-1) && (s.W == 16 || s.W == 32)
 }
 
 // dwS2OK reports whether the direct stride-2 forward kernels take s: a
@@ -71,39 +74,51 @@ func dws2Runs(a *dwArgs, lo, hi int, run func(p, e int, wt *float32)) {
 }
 
 // dws2wFunc is a direct stride-2 weight-gradient kernel (gen_dws2.go): the
-// nine tap sums over np planes (4·pairs rows each) into out.
+// tap sums of its pass over np planes (4·pairs rows each) into out.
 type dws2wFunc func(dy *float32, x *float32, out *float32, pairs int, np int)
 
 // dws2wTab: [D==2][W==32][relu].
 var dws2wTab [2][2][2]dws2wFunc
 
+// dws2w5Tab: [D==2][W==32][relu][pass] for 5×5 filters, whose 25 tap sums
+// take three passes over a group of planes (filter columns 0–1, 2–3 and
+// 4; see wpasses in gen_dws2.go).
+var dws2w5Tab [2][2][2][3]dws2wFunc
+
 // dwS2WOK reports whether the direct stride-2 weight-gradient kernels take
-// s: a height that is a multiple of 4 from 8 up (whole pairs of output
-// rows, the first and the last apart).
+// s: 3×3, or 5×5 but for 32-wide planes of dilation 2 (see w5kerns in
+// gen_dws2.go), and a height that is a multiple of 4 from 8 up (whole
+// pairs of output rows, the first and the last apart).
 func dwS2WOK(s DWConv) bool {
-	return dwS2Direct(s) && s.H%4 == 0 && s.H >= 8
+	return (s.K == 3 || s.K == 5 && (s.Dilation == 1 || s.W == 16)) && dwS2Shape(s) && s.H%4 == 0 && s.H >= 8
 }
 
 var dwBWS2Jobs = newJobs(dwBackwardWeightS2Body)
 
 // dwBackwardWeightS2Body forms the partials of planes [lo, hi), unit
 // bounds: one kernel call a dwUnit (dws2wGroup planes of a channel), whose
-// nine sums go to the partial of its first plane.
+// K·K sums go to the partial of its first plane; for 5×5 three calls, one
+// a pass, the group staying in L2 between them.
 func dwBackwardWeightS2Body(a *dwArgs, lo, hi int) {
 	s := a.s
-	hw, ohw := s.H*s.W, s.H*s.W/4
+	hw, ohw, kk := s.H*s.W, s.H*s.W/4, s.K*s.K
 	_, id, _ := dwIdx(s)
 	if lo >= hi {
 		return
 	}
 	_ = a.x[hi*hw-1]
 	_ = a.dy[hi*ohw-1]
-	_ = a.part[hi*9-1]
-	fn := dws2wTab[id][b2i(s.W == 32)][b2i(s.ReLUIn)]
+	_ = a.part[hi*kk-1]
+	fns := []dws2wFunc{dws2wTab[id][b2i(s.W == 32)][b2i(s.ReLUIn)]}
+	if s.K == 5 {
+		fns = dws2w5Tab[id][b2i(s.W == 32)][b2i(s.ReLUIn)][:]
+	}
 	u := dwUnitsOf(s)
 	for p := lo; p < hi; {
 		e := min(hi, u.end(p))
-		fn(&a.dy[p*ohw], &a.x[p*hw], &a.part[p*9], s.H/4, e-p)
+		for _, fn := range fns {
+			fn(&a.dy[p*ohw], &a.x[p*hw], &a.part[p*kk], s.H/4, e-p)
+		}
 		p = e
 	}
 }

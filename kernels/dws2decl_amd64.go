@@ -53,6 +53,60 @@ func dws2fK3D2W32R1(y *float32, x *float32, wt *float32, groups int, np int)
 func dws2wK3D2W32R1(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
+func dws2wK5D1W16R0P0(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2wK5D1W16R0P1(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2wK5D1W16R0P2(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2wK5D1W16R1P0(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2wK5D1W16R1P1(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2wK5D1W16R1P2(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2wK5D1W32R0P0(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2wK5D1W32R0P1(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2wK5D1W32R0P2(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2wK5D1W32R1P0(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2wK5D1W32R1P1(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2wK5D1W32R1P2(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2wK5D2W16R0P0(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2wK5D2W16R0P1(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2wK5D2W16R0P2(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2wK5D2W16R1P0(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2wK5D2W16R1P1(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2wK5D2W16R1P2(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
 func dws2iK3D1W16R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
 
 //go:noescape
@@ -141,6 +195,24 @@ func init() {
 	dws2wTab[1][1][0] = dws2wK3D2W32R0
 	dws2fTab[1][1][1] = dws2fK3D2W32R1
 	dws2wTab[1][1][1] = dws2wK3D2W32R1
+	dws2w5Tab[0][0][0][0] = dws2wK5D1W16R0P0
+	dws2w5Tab[0][0][0][1] = dws2wK5D1W16R0P1
+	dws2w5Tab[0][0][0][2] = dws2wK5D1W16R0P2
+	dws2w5Tab[0][0][1][0] = dws2wK5D1W16R1P0
+	dws2w5Tab[0][0][1][1] = dws2wK5D1W16R1P1
+	dws2w5Tab[0][0][1][2] = dws2wK5D1W16R1P2
+	dws2w5Tab[0][1][0][0] = dws2wK5D1W32R0P0
+	dws2w5Tab[0][1][0][1] = dws2wK5D1W32R0P1
+	dws2w5Tab[0][1][0][2] = dws2wK5D1W32R0P2
+	dws2w5Tab[0][1][1][0] = dws2wK5D1W32R1P0
+	dws2w5Tab[0][1][1][1] = dws2wK5D1W32R1P1
+	dws2w5Tab[0][1][1][2] = dws2wK5D1W32R1P2
+	dws2w5Tab[1][0][0][0] = dws2wK5D2W16R0P0
+	dws2w5Tab[1][0][0][1] = dws2wK5D2W16R0P1
+	dws2w5Tab[1][0][0][2] = dws2wK5D2W16R0P2
+	dws2w5Tab[1][0][1][0] = dws2wK5D2W16R1P0
+	dws2w5Tab[1][0][1][1] = dws2wK5D2W16R1P1
+	dws2w5Tab[1][0][1][2] = dws2wK5D2W16R1P2
 	dws2iTab[0][0][0][0][0] = dws2iK3D1W16R0S0
 	dws2iTab[0][0][0][0][1] = dws2iK3D1W16R0S1
 	dws2iTab[0][0][0][1][0] = dws2iK3D1W16R1S0

@@ -34,15 +34,17 @@
 // VPERMPD each puts them in the lane order in which VUNPCKLPS / VUNPCKHPS
 // interleave them into dx.
 //
-// The code is written for any odd K. The forward and weight-gradient
-// kernels are generated for K = 3 only: there the old path (the plane
-// split into even and odd columns in a buffer, then the padded kernels)
-// spends most of its time on the split and on calls, and these kernels
-// ran 1.3-1.9 times faster (batch 64, in one process). With K = 5 the
-// split is shared by 25 taps and the old path was as fast at batch 64 and
-// faster on cache-resident planes (0.69-0.85 there): each tap here costs a
-// shuffle and a rectification. The input gradient has no shuffle per tap
-// and is generated for 5×5 too (see ikerns).
+// The code is written for any odd K. The forward kernels are generated
+// for K = 3 only: there the old path (the plane split into even and odd
+// columns in a buffer, then the padded kernels) spends most of its time on
+// the split and on calls, and these kernels ran 1.3-1.9 times faster
+// (batch 64, in one process). With K = 5 the split is shared by 25 taps
+// and the old forward was as fast at batch 64 and faster on cache-resident
+// planes (0.69-0.85 there): each tap here costs a shuffle and a
+// rectification. The 5×5 weight gradient, whose old path paid for a call
+// per plane and pass besides the split, is generated in three passes (see
+// wpasses and w5kerns); the input gradient has no shuffle per tap and is
+// generated for 5×5 too (see ikerns).
 package main
 
 import (
@@ -67,9 +69,9 @@ func b2i(v bool) int {
 
 // Masks (int32 lanes, all ones where a lane may be read): dws2L<n> leaves
 // out the first n lanes, dws2R<n> the last n (n = 2 for the input pairs of
-// K = 3, 1 for the shifted dy vectors of the input gradient; 4 would be
-// needed for K = 5 with dilation 2).
-var maskNs = []int{1, 2}
+// K = 3 and of K = 5 with dilation 1, 4 for K = 5 with dilation 2, 1 for
+// the shifted dy vectors of the input gradient).
+var maskNs = []int{1, 2, 4}
 
 func masks() {
 	for _, n := range maskNs {
@@ -192,9 +194,14 @@ func rot() (r0, r1, t string) {
 // the second into r1, masked in the last block (last) when s > 0, and
 // otherwise left in memory. It returns the second vector's operand.
 func loadPair(a, s int, first, last bool, r0, r1 string) string {
-	load(fmt.Sprintf("%d(SI)", a), s, first, false, r0)
+	return loadPairM(a, s, first, last, r0, r1, "Y15")
+}
+
+// loadPairM is loadPair with the edge mask in register mask.
+func loadPairM(a, s int, first, last bool, r0, r1, mask string) string {
+	loadM(fmt.Sprintf("%d(SI)", a), s, first, false, r0, mask)
 	if last && s > 0 {
-		load(fmt.Sprintf("%d(SI)", a+32), s, false, true, r1)
+		loadM(fmt.Sprintf("%d(SI)", a+32), s, false, true, r1, mask)
 		return r1
 	}
 	return fmt.Sprintf("%d(SI)", a+32)
@@ -205,13 +212,18 @@ func loadPair(a, s int, first, last bool, r0, r1 string) string {
 // right end (last, s > 0: dws2R mask): those lanes are masked out (through
 // Y15) and come back 0. Otherwise it is a plain load.
 func load(addr string, s int, first, last bool, dst string) {
+	loadM(addr, s, first, last, dst, "Y15")
+}
+
+// loadM is load with the edge mask in register mask.
+func loadM(addr string, s int, first, last bool, dst, mask string) {
 	switch {
 	case first && s < 0:
-		p("VMOVUPS dws2L%d<>(SB), Y15", -s)
-		p("VMASKMOVPS %s, Y15, %s", addr, dst)
+		p("VMOVUPS dws2L%d<>(SB), %s", -s, mask)
+		p("VMASKMOVPS %s, %s, %s", addr, mask, dst)
 	case last && s > 0:
-		p("VMOVUPS dws2R%d<>(SB), Y15", s)
-		p("VMASKMOVPS %s, Y15, %s", addr, dst)
+		p("VMOVUPS dws2R%d<>(SB), %s", s, mask)
+		p("VMASKMOVPS %s, %s, %s", addr, mask, dst)
 	default:
 		p("VMOVUPS %s, %s", addr, dst)
 	}
@@ -388,38 +400,86 @@ func (k kern) emit() {
 	epilogue(n, "single")
 }
 
-// wname is the name of the weight-gradient kernel.
-func (k kern) wname() string {
-	return fmt.Sprintf("dws2wK%dD%dW%dR%d", k.K, k.D, k.W, b2i(k.relu))
+// wname is the name of the weight-gradient kernel (of pass ip when the
+// filter takes several, see wpasses).
+func (k kern) wname(ip int) string {
+	n := fmt.Sprintf("dws2wK%dD%dW%dR%d", k.K, k.D, k.W, b2i(k.relu))
+	if len(k.wpasses()) > 1 {
+		n += fmt.Sprintf("P%d", ip)
+	}
+	return n
 }
 
-// wpair emits one pair of output rows of the weight gradient: DI points at
-// dy row oh, SI at input row 2·oh. The two dy vectors of a block are
-// loaded into the tap order (VPERMPD, Y9 and Y10); each input row's pairs
-// are loaded (Y11, Y12) and split (Y13, then over Y11) as in the forward
-// kernels, and every tap vector is multiplied by the dy rows it meets into
-// the tap's sum (Y0–Y8, tap kr·K+kj). top / bottom as in group.
-func (k kern) wpair(top, bottom bool) {
+// wpass is one pass of the weight gradient: the K·nk taps of filter
+// columns kj0 ≤ kj < kj0+nk.
+type wpass struct{ kj0, nk int }
+
+// wpasses splits the filter columns into passes whose tap sums fit the
+// registers with the rest (see wregs): all three for K = 3; for K = 5 the
+// columns 0–1, 2–3 and 4, which with dilation 1 are the taps of one
+// loaded pair each.
+func (k kern) wpasses() []wpass {
+	if k.K == 3 {
+		return []wpass{{0, 3}}
+	}
+	var ps []wpass
+	for kj := 0; kj < k.K; kj += 2 {
+		ps = append(ps, wpass{kj, min(2, k.K-kj)})
+	}
+	return ps
+}
+
+// wregs are the registers of a weight-gradient pass: the K·nk sums from
+// Y0 (tap (kr, kj) in Y(kr·nk+kj-kj0)), the two dy rows, the loaded pair,
+// the tap vector, the ReLU's zero and the edge mask, which shares the tap
+// vector's register when the sums leave none for it (it is used up by
+// the masked load before the shuffle writes the tap).
+type wregs struct{ dy0, dy1, r0, r1, tap, zero, mask string }
+
+func (k kern) wregs(ps wpass) wregs {
+	y := func(i int) string { return fmt.Sprintf("Y%d", i) }
+	b := k.K * ps.nk
+	r := wregs{y(b), y(b + 1), y(b + 2), y(b + 3), y(b + 4), y(b + 5), y(b + 6)}
+	if b+6 > 15 {
+		r.mask = r.tap
+	}
+	return r
+}
+
+// wpair emits one pair of output rows of pass ps of the weight gradient:
+// DI points at dy row oh, SI at input row 2·oh. The two dy vectors of a
+// block are loaded into the tap order (VPERMPD); each input row's pairs of
+// the pass's taps are loaded and split (into the tap register, then over
+// the pair's first vector) as in the forward kernels, and every tap vector
+// is multiplied by the dy rows it meets into the tap's sum (registers:
+// wregs; for 3×3 dy in Y9, Y10, the pair in Y11, Y12, the tap in Y13 and
+// the sums in Y0–Y8, tap kr·K+kj). top / bottom as in group.
+func (k kern) wpair(ps wpass, top, bottom bool) {
 	offs, uses := k.rowsOf(2)
 	nb, ts := k.nb(), k.taps()
+	r := k.wregs(ps)
+	dys := []string{r.dy0, r.dy1}
 	for j := 0; j < nb; j++ {
-		p("VPERMPD $0xD8, %d(DI), Y9", 32*j)
-		p("VPERMPD $0xD8, %d(DI), Y10", 4*k.W/2+32*j)
+		p("VPERMPD $0xD8, %d(DI), %s", 32*j, r.dy0)
+		p("VPERMPD $0xD8, %d(DI), %s", 4*k.W/2+32*j, r.dy1)
 		for _, off := range offs {
 			if top && off < 0 || bottom && off >= 4 {
 				continue
 			}
 			for _, g := range k.byStart() {
+				if g[0] < ps.kj0 || g[0] >= ps.kj0+ps.nk {
+					continue // another pass's taps (a pair's taps share a pass)
+				}
 				st := ts[g[0]].s
-				r1 := loadPair(4*off*k.W+64*j+4*st, st, j == 0, j == nb-1, "Y11", "Y12")
-				dst := []string{"Y13", "Y11"}
+				r1 := loadPairM(4*off*k.W+64*j+4*st, st, j == 0, j == nb-1, r.r0, r.r1, r.mask)
+				dst := []string{r.tap, r.r0}
 				for n, kj := range g {
-					p("VSHUFPS %s, %s, Y11, %s", ts[kj].imm, r1, dst[n])
+					p("VSHUFPS %s, %s, %s, %s", ts[kj].imm, r1, r.r0, dst[n])
 					if k.relu {
-						p("VMAXPS Y14, %s, %s", dst[n], dst[n])
+						p("VMAXPS %s, %s, %s", r.zero, dst[n], dst[n])
 					}
 					for _, u := range uses[off] {
-						p("VFMADD231PS Y%d, %s, Y%d", 9+u.t, dst[n], u.kr*k.K+kj)
+						p("VFMADD231PS %s, %s, Y%d", dys[u.t], dst[n], u.kr*ps.nk+kj-ps.kj0)
 					}
 				}
 			}
@@ -429,29 +489,36 @@ func (k kern) wpair(top, bottom bool) {
 	p("ADDQ $%d, DI", 4*k.W)
 }
 
-// wemit writes the weight-gradient kernel
+// wemit writes the weight-gradient kernels, one a pass,
 //
-//	func dws2wK3D<D>W<W>R<relu>(dy *float32, x *float32, out *float32, pairs int, np int)
+//	func dws2wK<K>D<D>W<W>R<relu>[P<pass>](dy *float32, x *float32, out *float32, pairs int, np int)
 //
-// which sums dy·x for the nine taps over np >= 1 planes (4·pairs rows of
-// x, 2·pairs rows of dy each) and stores the nine sums to out.
+// each of which sums dy·x for its taps over np >= 1 planes (4·pairs rows
+// of x, 2·pairs rows of dy each) and stores the sums to out[kr·K+kj].
 func (k kern) wemit() {
-	n := k.wname()
-	prologue(n, "dy", "x", "out", "pairs")
-	for i := 0; i < k.K*k.K; i++ {
-		p("VXORPS Y%d, Y%d, Y%d", i, i, i)
-	}
-	label(n + "_plane")
-	rowLoop(n, k.wpair)
-	epilogue(n, "plane", func() {
-		for i := 0; i < k.K*k.K; i++ {
-			p("VEXTRACTF128 $1, Y%d, X15", i)
-			p("VADDPS X15, X%d, X%d", i, i)
-			p("VHADDPS X%d, X%d, X%d", i, i, i)
-			p("VHADDPS X%d, X%d, X%d", i, i, i)
-			p("VMOVSS X%d, %d(DX)", i, 4*i)
+	for ip, ps := range k.wpasses() {
+		n := k.wname(ip)
+		r := k.wregs(ps)
+		prologue(n, "dy", "x", "out", "pairs")
+		if r.zero != "Y14" {
+			p("VXORPS %s, %s, %s", r.zero, r.zero, r.zero)
 		}
-	})
+		for i := 0; i < k.K*ps.nk; i++ {
+			p("VXORPS Y%d, Y%d, Y%d", i, i, i)
+		}
+		label(n + "_plane")
+		rowLoop(n, func(top, bottom bool) { k.wpair(ps, top, bottom) })
+		epilogue(n, "plane", func() {
+			for i := 0; i < k.K*ps.nk; i++ {
+				kr, kj := i/ps.nk, ps.kj0+i%ps.nk
+				p("VEXTRACTF128 $1, Y%d, X15", i)
+				p("VADDPS X15, X%d, X%d", i, i)
+				p("VHADDPS X%d, X%d, X%d", i, i, i)
+				p("VHADDPS X%d, X%d, X%d", i, i, i)
+				p("VMOVSS X%d, %d(DX)", i, 4*(kr*k.K+kj))
+			}
+		})
+	}
 }
 
 // iname is the name of the input-gradient kernel (set: dx written, not
@@ -620,6 +687,29 @@ func ikerns() []kern {
 	return ks
 }
 
+// w5kerns are the 5×5 weight-gradient kernels, three passes each (see
+// wpasses). Against the old path (the plane split into even and odd
+// columns in a buffer, one call a plane and pass), batch 64, in one
+// process: 16×16 planes 1.46–1.86 (dilation 1) and 1.39–1.56 (dilation 2)
+// at one thread, 1.53–2.12 at two; 32×32 of dilation 1 1.10–1.36 at one
+// thread, 1.00–1.27 at two. 32×32 planes of dilation 2 ran 0.87–0.90 at
+// one thread (five pairs loaded and split per input row, two of them
+// masked at each end) and keep the old path, so they are not generated.
+func w5kerns() []kern {
+	var ks []kern
+	for _, D := range []int{1, 2} {
+		for _, W := range []int{16, 32} {
+			if D == 2 && W == 32 {
+				continue
+			}
+			for _, relu := range []bool{false, true} {
+				ks = append(ks, kern{5, D, W, relu})
+			}
+		}
+	}
+	return ks
+}
+
 func kerns() []kern {
 	var ks []kern
 	for _, K := range []int{3} {
@@ -641,6 +731,9 @@ func main() {
 		k.emit()
 		k.wemit()
 	}
+	for _, k := range w5kerns() {
+		k.wemit()
+	}
 	for _, k := range ikerns() {
 		k.iemit(false)
 		k.iemit(true)
@@ -652,7 +745,12 @@ func main() {
 	d.WriteString("// Code generated by gen_dws2.go; DO NOT EDIT.\n\n//go:build amd64 && !noasm\n\npackage kernels\n\n")
 	for _, k := range kerns() {
 		fmt.Fprintf(&d, "//go:noescape\nfunc %s(y *float32, x *float32, wt *float32, groups int, np int)\n\n", k.name())
-		fmt.Fprintf(&d, "//go:noescape\nfunc %s(dy *float32, x *float32, out *float32, pairs int, np int)\n\n", k.wname())
+		fmt.Fprintf(&d, "//go:noescape\nfunc %s(dy *float32, x *float32, out *float32, pairs int, np int)\n\n", k.wname(0))
+	}
+	for _, k := range w5kerns() {
+		for ip := range k.wpasses() {
+			fmt.Fprintf(&d, "//go:noescape\nfunc %s(dy *float32, x *float32, out *float32, pairs int, np int)\n\n", k.wname(ip))
+		}
 	}
 	for _, k := range ikerns() {
 		for _, set := range []bool{false, true} {
@@ -662,7 +760,12 @@ func main() {
 	d.WriteString("func init() {\n")
 	for _, k := range kerns() {
 		fmt.Fprintf(&d, "\tdws2fTab[%d][%d][%d] = %s\n", k.D-1, k.W/32, b2i(k.relu), k.name())
-		fmt.Fprintf(&d, "\tdws2wTab[%d][%d][%d] = %s\n", k.D-1, k.W/32, b2i(k.relu), k.wname())
+		fmt.Fprintf(&d, "\tdws2wTab[%d][%d][%d] = %s\n", k.D-1, k.W/32, b2i(k.relu), k.wname(0))
+	}
+	for _, k := range w5kerns() {
+		for ip := range k.wpasses() {
+			fmt.Fprintf(&d, "\tdws2w5Tab[%d][%d][%d][%d] = %s\n", k.D-1, k.W/32, b2i(k.relu), ip, k.wname(ip))
+		}
 	}
 	for _, k := range ikerns() {
 		for _, set := range []bool{false, true} {
