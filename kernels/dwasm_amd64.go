@@ -501,10 +501,14 @@ func dwForwardDirectBody(a *dwArgs, lo, hi int) {
 	H, W, kk := s.H, s.W, s.K*s.K
 	hw := H * W
 	ik, id, _ := dwIdx(s)
-	fn := dwdfTab[ik][id][b2i(s.ReLUIn)]
+	v := dwVarM0
+	if s.ReLUIn {
+		v = dwVarM0R
+	}
+	fn := dwdfTab[ik][id][v]
 	t := getDWTabs(s)
 	if dwRowsOK(s) {
-		fn := dwdpPick(dwStreamOut(a.y, 4*(len(a.x)+len(a.y)), s), ik, id, b2i(s.ReLUIn))
+		fn := dwdpPick(dwStreamOut(a.y, 4*(len(a.x)+len(a.y)), s), ik, id, v)
 		for p := lo; p < hi; {
 			c := p / s.N
 			e := min(hi, (c+1)*s.N)
@@ -779,14 +783,15 @@ func dwBackwardInputDirectBody(a *dwArgs, lo, hi int) {
 	H, W, kk := s.H, s.W, s.K*s.K
 	hw := H * W
 	ik, id, _ := dwIdx(s)
-	mode := 2 // index into the kernel tables: M1, M2, M0, M3
+	// Adding: M1, or M2 masked by x > 0; setting: M0, or M3 masked.
+	mode := dwVarM1
 	if s.ReLUIn {
-		mode = 3
+		mode = dwVarM2
 	}
 	if a.set {
-		mode = 0
+		mode = dwVarM0
 		if s.ReLUIn {
-			mode = 4
+			mode = dwVarM3
 		}
 	}
 	fn := dwdfTab[ik][id][mode]

@@ -4,6 +4,16 @@
 
 package kernels
 
+// Indices of the direct kernels' variants in dwdfTab and dwdpTab (mode;
+// R: the input rectified).
+const (
+	dwVarM0  = 0
+	dwVarM0R = 1
+	dwVarM1  = 2
+	dwVarM2  = 3
+	dwVarM3  = 4
+)
+
 //go:noescape
 func dwfK3D1S1R8M0(y *float32, ldy int, x *float32, ldx int, w *float32, coff *int, nv int, m *float32, ldm int)
 
