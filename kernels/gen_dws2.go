@@ -665,19 +665,16 @@ func (k kern) iemit(set bool) {
 	epilogue(n, "plane")
 }
 
-// ikerns are the input-gradient kernels: 3×3 and 5×5 with dilation 1. At
-// 5×5 dilation 1 the kernels ran 1.4–2.2 times faster than the path by
-// output parity; with dilation 2 (only the even rows and columns of dx
-// receive taps, which the parity path alone touches) 0.81–1.19, so that
-// case keeps the parity path.
-func ikerns() []kern {
+// kernSet lists the kernels of filter sizes Ks, dilations 1 and 2,
+// widths 16 and 32 and both ReLU forms for which keep holds.
+func kernSet(Ks []int, keep func(K, D, W int) bool) []kern {
 	var ks []kern
-	for _, K := range []int{3, 5} {
+	for _, K := range Ks {
 		for _, D := range []int{1, 2} {
-			if K == 5 && D == 2 {
-				continue
-			}
 			for _, W := range []int{16, 32} {
+				if !keep(K, D, W) {
+					continue
+				}
 				for _, relu := range []bool{false, true} {
 					ks = append(ks, kern{K, D, W, relu})
 				}
@@ -685,6 +682,15 @@ func ikerns() []kern {
 		}
 	}
 	return ks
+}
+
+// ikerns are the input-gradient kernels: 3×3 and 5×5 with dilation 1. At
+// 5×5 dilation 1 the kernels ran 1.4–2.2 times faster than the path by
+// output parity; with dilation 2 (only the even rows and columns of dx
+// receive taps, which the parity path alone touches) 0.81–1.19, so that
+// case keeps the parity path.
+func ikerns() []kern {
+	return kernSet([]int{3, 5}, func(K, D, W int) bool { return K == 3 || D == 1 })
 }
 
 // w5kerns are the 5×5 weight-gradient kernels, three passes each (see
@@ -696,32 +702,12 @@ func ikerns() []kern {
 // one thread (five pairs loaded and split per input row, two of them
 // masked at each end) and keep the old path, so they are not generated.
 func w5kerns() []kern {
-	var ks []kern
-	for _, D := range []int{1, 2} {
-		for _, W := range []int{16, 32} {
-			if D == 2 && W == 32 {
-				continue
-			}
-			for _, relu := range []bool{false, true} {
-				ks = append(ks, kern{5, D, W, relu})
-			}
-		}
-	}
-	return ks
+	return kernSet([]int{5}, func(K, D, W int) bool { return D == 1 || W == 16 })
 }
 
+// kerns are the 3×3 forward and weight-gradient kernels.
 func kerns() []kern {
-	var ks []kern
-	for _, K := range []int{3} {
-		for _, D := range []int{1, 2} {
-			for _, W := range []int{16, 32} {
-				for _, relu := range []bool{false, true} {
-					ks = append(ks, kern{K, D, W, relu})
-				}
-			}
-		}
-	}
-	return ks
+	return kernSet([]int{3}, func(K, D, W int) bool { return true })
 }
 
 func main() {
