@@ -16,21 +16,19 @@ func dws2Rows(W int) int { return 128 / W }
 // dws2fTab: [D==2][W==32][relu] (K = 3 only; see gen_dws2.go).
 var dws2fTab [2][2][2]dws2fFunc
 
-// dwS2Direct reports what the direct stride-2 forward kernels need of s: a
-// 3×3 filter, stride 2, "same" padding and planes 16 or 32 floats wide
-// (the weight- and input-gradient kernels take 5×5 too: dwS2WOK, dwS2IOK).
-func dwS2Direct(s DWConv) bool { return s.K == 3 && dwS2Shape(s) }
-
-// dwS2Shape reports whether s has stride 2, "same" padding and planes 16 or
-// 32 floats wide, with the direct kernels on.
+// dwS2Shape reports what all the direct stride-2 kernels need of s:
+// stride 2, "same" padding and planes 16 or 32 floats wide, with the
+// direct kernels on.
 func dwS2Shape(s DWConv) bool {
 	return dwDirectOn && s.Stride == 2 && 2*s.Pad == s.Dilation*(s.K-1) && (s.W == 16 || s.W == 32)
 }
 
 // dwS2OK reports whether the direct stride-2 forward kernels take s: a
-// height that is a whole number of groups of output rows.
+// 3×3 filter (the weight- and input-gradient kernels take 5×5 too:
+// dwS2WOK, dwS2IOK) and a height that is a whole number of groups of
+// output rows.
 func dwS2OK(s DWConv) bool {
-	return dwS2Direct(s) && s.H > 0 && s.H%(2*dws2Rows(s.W)) == 0
+	return s.K == 3 && dwS2Shape(s) && s.H > 0 && s.H%(2*dws2Rows(s.W)) == 0
 }
 
 var dwFwdS2Jobs = newJobs(dwForwardS2Body)
@@ -143,8 +141,7 @@ var dws2iTab [2][2][2][2][2]dws2iFunc
 // They write every element of dx in the set form, dilation 2 included
 // (zeros where no tap reaches).
 func dwS2IOK(s DWConv) bool {
-	return dwDirectOn && (s.K == 3 || s.K == 5 && s.Dilation == 1) && s.Stride == 2 &&
-		2*s.Pad == s.Dilation*(s.K-1) && (s.W == 16 || s.W == 32) && s.H%2 == 0 && s.H >= 4
+	return (s.K == 3 || s.K == 5 && s.Dilation == 1) && dwS2Shape(s) && s.H%2 == 0 && s.H >= 4
 }
 
 var dwBInS2Jobs = newJobs(dwBackwardInputS2Body)

@@ -39,9 +39,17 @@ func label(s string) { fmt.Fprintf(&b, "%s:\n", s) }
 
 // header starts the text of func name(args), whose arguments take frame
 // bytes.
-func header(name, args string, frame int) {
+func header(name, args string, frame int) { headerLocals(name, args, 0, frame) }
+
+// headerLocals is header for a function with locals bytes of locals on
+// its stack frame (no NOSPLIT then: the stack check makes room for them).
+func headerLocals(name, args string, locals, frame int) {
 	fmt.Fprintf(&b, "// func %s(%s)\n", name, args)
-	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, frame)
+	if locals == 0 {
+		fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, frame)
+		return
+	}
+	fmt.Fprintf(&b, "TEXT ·%s(SB), $%d-%d\n", name, locals, frame)
 }
 
 type user struct{ oh, ki int }
@@ -963,15 +971,14 @@ func dint(K, D, mode int, relu, nt bool) {
 	P := D * (K - 1) / 2 // column padding
 	Pr := (K - 1) / 2    // row padding (row dilation 1)
 	name := dintName(K, D, mode, relu, nt)
-	args := "y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int"
+	// With nt, locals: 0(SP) the block's place in y, 8(SP) the mask
+	// stream's offset, from 32(SP) up the block buffer (aligned to 32
+	// bytes).
+	locals := 0
 	if nt {
-		// Locals: 0(SP) the block's place in y, 8(SP) the mask stream's
-		// offset, from 32(SP) up the block buffer (aligned to 32 bytes).
-		fmt.Fprintf(&b, "// func %s(%s)\n", name, args)
-		fmt.Fprintf(&b, "TEXT ·%s(SB), $%d-96\n", name, 64+dintStage)
-	} else {
-		header(name, args, 96)
+		locals = 64 + dintStage
 	}
+	headerLocals(name, "y *float32, x *float32, w *float32, mf, ml *int32, ld, nv, nbmid, np, dm, pfd, pfy int", locals, 96)
 	p("MOVQ y+0(FP), DI")
 	p("MOVQ x+8(FP), SI")
 	p("MOVQ w+16(FP), DX")
