@@ -63,9 +63,8 @@ func (t *table) addStream(line string) bool {
 		return false
 	}
 	x, ok := metric(f, "GB/s-cpu")
-	gb, okb := metric(f, "GB/s")
-	ns, okn := metric(f, "ns/op")
-	if !ok || !okb || !okn {
+	bytes, okb := perCall(f, "GB/s")
+	if !ok || !okb {
 		return false
 	}
 	r := t.stream[f[0]]
@@ -73,9 +72,18 @@ func (t *table) addStream(line string) bool {
 		r = &streamRun{}
 		t.stream[f[0]] = r
 	}
-	r.bytes = gb * ns
+	r.bytes = bytes
 	r.rate = max(r.rate, x)
 	return true
+}
+
+// perCall returns how much of a rate in G-units a second (GB/s: bytes,
+// GFLOP/s: flops) a benchmark line's fields f give per call: the rate
+// times ns/op.
+func perCall(f []string, rate string) (float64, bool) {
+	r, ok := metric(f, rate)
+	ns, okn := metric(f, "ns/op")
+	return r * ns, ok && okn
 }
 
 // streamRate returns the rate of the BenchmarkStream run whose bytes
@@ -157,14 +165,13 @@ func (t *table) add(line string) bool {
 		t.cells = append(t.cells, c)
 	}
 	c.best[pass] = max(c.best[pass], v)
-	// GFLOP/s and GB/s of one line share the timing: their ratio is the
-	// pass's flops per byte, GB/s × ns/op its bytes per call.
-	gf, okf := metric(f, "GFLOP/s")
-	gb, okb := metric(f, "GB/s")
-	ns, okn := metric(f, "ns/op")
-	if okf && okb && okn && gb > 0 {
-		c.inten[pass] = gf / gb
-		c.bytes[pass] = gb * ns
+	// GFLOP/s and GB/s of one line share the timing: the flops and bytes
+	// of a call, and their ratio the pass's flops per byte.
+	flops, okf := perCall(f, "GFLOP/s")
+	bytes, okb := perCall(f, "GB/s")
+	if okf && okb && bytes > 0 {
+		c.inten[pass] = flops / bytes
+		c.bytes[pass] = bytes
 	}
 	return true
 }
