@@ -192,16 +192,12 @@ func rot() (r0, r1, t string) {
 // a+32, which start s columns from the block's first even column: the
 // first into r0, masked in the plane's first block (first) when s < 0;
 // the second into r1, masked in the last block (last) when s > 0, and
-// otherwise left in memory. It returns the second vector's operand.
-func loadPair(a, s int, first, last bool, r0, r1 string) string {
-	return loadPairM(a, s, first, last, r0, r1, "Y15")
-}
-
-// loadPairM is loadPair with the edge mask in register mask.
-func loadPairM(a, s int, first, last bool, r0, r1, mask string) string {
-	loadM(fmt.Sprintf("%d(SI)", a), s, first, false, r0, mask)
+// otherwise left in memory; the edge mask goes through register mask. It
+// returns the second vector's operand.
+func loadPair(a, s int, first, last bool, r0, r1, mask string) string {
+	load(fmt.Sprintf("%d(SI)", a), s, first, false, r0, mask)
 	if last && s > 0 {
-		loadM(fmt.Sprintf("%d(SI)", a+32), s, false, true, r1, mask)
+		load(fmt.Sprintf("%d(SI)", a+32), s, false, true, r1, mask)
 		return r1
 	}
 	return fmt.Sprintf("%d(SI)", a+32)
@@ -210,13 +206,8 @@ func loadPairM(a, s int, first, last bool, r0, r1, mask string) string {
 // load emits the load of the vector at addr into dst, which reaches |s|
 // lanes past the left end of a row (first, s < 0: dws2L mask) or past its
 // right end (last, s > 0: dws2R mask): those lanes are masked out (through
-// Y15) and come back 0. Otherwise it is a plain load.
-func load(addr string, s int, first, last bool, dst string) {
-	loadM(addr, s, first, last, dst, "Y15")
-}
-
-// loadM is load with the edge mask in register mask.
-func loadM(addr string, s int, first, last bool, dst, mask string) {
+// register mask) and come back 0. Otherwise it is a plain load.
+func load(addr string, s int, first, last bool, dst, mask string) {
 	switch {
 	case first && s < 0:
 		p("VMOVUPS dws2L%d<>(SB), %s", -s, mask)
@@ -254,7 +245,7 @@ func (k kern) group(top, bottom bool) {
 			for _, g := range k.byStart() {
 				st := ts[g[0]].s
 				r0, r1, tr := rot()
-				r1 = loadPair(base+4*st, st, j == 0, j == nb-1, r0, r1)
+				r1 = loadPair(base+4*st, st, j == 0, j == nb-1, r0, r1, "Y15")
 				for _, kj := range g {
 					tp := ts[kj]
 					p("VSHUFPS %s, %s, %s, %s", tp.imm, r1, r0, tr)
@@ -302,7 +293,7 @@ func (k kern) row2(off int, us []use, inited []bool) {
 		var tv [2][]string // tap registers by block, in the order of g
 		for j := 0; j < 2; j++ {
 			r0, r1, tr := fmt.Sprintf("Y%d", 8+3*j), fmt.Sprintf("Y%d", 9+3*j), fmt.Sprintf("Y%d", 10+3*j)
-			r1 = loadPair(4*off*k.W+64*j+4*st, st, j == 0, j == 1, r0, r1)
+			r1 = loadPair(4*off*k.W+64*j+4*st, st, j == 0, j == 1, r0, r1, "Y15")
 			dst := []string{tr, r0}
 			for n, kj := range g {
 				p("VSHUFPS %s, %s, %s, %s", ts[kj].imm, r1, r0, dst[n])
@@ -471,7 +462,7 @@ func (k kern) wpair(ps wpass, top, bottom bool) {
 					continue // another pass's taps (a pair's taps share a pass)
 				}
 				st := ts[g[0]].s
-				r1 := loadPairM(4*off*k.W+64*j+4*st, st, j == 0, j == nb-1, r.r0, r.r1, r.mask)
+				r1 := loadPair(4*off*k.W+64*j+4*st, st, j == 0, j == nb-1, r.r0, r.r1, r.mask)
 				dst := []string{r.tap, r.r0}
 				for n, kj := range g {
 					p("VSHUFPS %s, %s, %s, %s", ts[kj].imm, r1, r.r0, dst[n])
@@ -579,7 +570,7 @@ func (k kern) ipair(qlo, qhi int, set bool) {
 			for _, t := range terms {
 				for _, g := range k.byKey(func(kj int) int { _, sh := k.dyShift(kj); return sh }) {
 					_, sh := k.dyShift(g[0])
-					load(fmt.Sprintf("%d(BX)", 4*t.q*k.W/2+32*j+4*sh), sh, j == 0, j == nb-1, "Y2")
+					load(fmt.Sprintf("%d(BX)", 4*t.q*k.W/2+32*j+4*sh), sh, j == 0, j == nb-1, "Y2", "Y15")
 					for _, kj := range g {
 						odd, _ := k.dyShift(kj)
 						acc := b2i(odd)
