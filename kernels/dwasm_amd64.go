@@ -388,7 +388,7 @@ type dwTabs struct {
 	mf, ml              [40]int32
 	wf                  [25]float32 // flipped filter (input gradient)
 	tail                [9]float32  // weight-gradient sums of the last rows
-	rows                *[]float32  // zero row, then sink row
+	rows                *[]float32  // zero row, then sink row (inset: getScratchInset)
 	zero, sink          []float32
 }
 
@@ -436,8 +436,9 @@ func getDWTabs(s DWConv) *dwTabs {
 			t.ml[kj*8+l] = -int32(b2i(c >= 0 && c < W))
 		}
 	}
-	t.rows = getScratch(2 * (W + 8))
-	t.zero, t.sink = (*t.rows)[:W+8], (*t.rows)[W+8:]
+	var rows []float32
+	t.rows, rows = getScratchInset(2 * (W + 8))
+	t.zero, t.sink = rows[:W+8], rows[W+8:]
 	return t
 }
 
@@ -646,7 +647,7 @@ type dwParity struct {
 	coff          [2][5]int
 	mf, ml        [2][40]int32
 	sub           [2][2][25]float32
-	buf           *[]float32 // zero row, sink row, class outputs
+	buf           *[]float32 // zero row, sink row, class outputs (inset: getScratchInset)
 	zero, sink    []float32
 	cls           [2][]float32 // outputs of the even and odd column classes
 }
@@ -694,9 +695,10 @@ func getDWParity(s DWConv) *dwParity {
 		}
 	}
 	n := (s.H + 1) / 2 * wo
-	t.buf = getScratch(2*(wo+8) + 2*n)
-	t.zero, t.sink = (*t.buf)[:wo+8], (*t.buf)[wo+8:2*(wo+8)]
-	t.cls[0], t.cls[1] = (*t.buf)[2*(wo+8):2*(wo+8)+n], (*t.buf)[2*(wo+8)+n:]
+	var rows []float32
+	t.buf, rows = getScratchInset(2*(wo+8) + 2*n)
+	t.zero, t.sink = rows[:wo+8], rows[wo+8:2*(wo+8)]
+	t.cls[0], t.cls[1] = rows[2*(wo+8):2*(wo+8)+n], rows[2*(wo+8)+n:]
 	return t
 }
 

@@ -191,8 +191,7 @@ func maxPoolBack(a *poolArgs, lo, hi int) {
 func maxPoolBackAsm(a *poolArgs, lo, hi int) {
 	s := a.s
 	hw := s.H * s.W
-	tp := getScratch(2 * (s.W + 8)) // sentinel rows: indices -1, dy 0
-	t := *tp
+	tp, t := getScratchInset(2 * (s.W + 8)) // sentinel rows: indices -1, dy 0
 	sa := unsafe.Slice((*int32)(unsafe.Pointer(&t[0])), s.W+8)
 	for i := range sa {
 		sa[i] = -1
