@@ -129,4 +129,11 @@
 // arguments are a pooled job whose function value is bound once (a closure
 // literal handed to ParallelFor escapes and would cost an allocation per
 // call), and scratch buffers come from pools by power-of-two size class.
+// The zero and sentinel rows that kernels read with masked loads reaching
+// past their ends sit one vector inside their buffer (getScratchInset): a
+// masked load whose masked-off lanes fall in an untouched or unmapped page
+// takes a microcode assist (118 ns a load here, against 1.4), and rows at
+// a buffer's first float paid it on every plane whenever the buffer began
+// a page (the stride-2 5×5 dilation-2 input gradient ran 3–5× slower in
+// half the processes; BenchmarkMaskedEdge).
 package kernels
