@@ -14,34 +14,48 @@
 // floats.
 //
 // Output column o of tap column kj reads input column 2o+c, c = kj·D-P.
-// Two vectors loaded at column 2o'+s (s = c for even c, c-1 for odd c; o'
-// the block's first output) hold 16 consecutive columns; VSHUFPS picks the
-// even ones (imm 0x88) or the odd ones (0xDD) of each 128-bit half, which
-// leaves the 8 outputs of the block in the order 0 1 4 5 2 3 6 7 for every
-// tap alike. The sums are put back in order by one VPERMPD per stored
-// vector, instead of one per loaded pair. Each input row is loaded and
-// split once per group of output rows and multiplied into every row of the
-// group it feeds; the first group of a plane skips the padding rows above
-// it and the last group those below. Loads that would reach left of column
-// 0 or right of column W-1 are masked (VMASKMOVPS neither reads nor faults
-// on the masked lanes, which come back 0: the padding).
+// The forward (see split) loads each 16-column block of an input row as
+// two vectors and splits them with VSHUFPS into the even columns (imm
+// 0x88) and the odd ones (0xDD) of each 128-bit half, which leaves the 8
+// outputs of the block in the lane order 0 1 4 5 2 3 6 7. The tap of a
+// filter column is then one of the two splits as it is (c = 0 and, for
+// dilation 1, c = 1) or shifted by one output (c = -1, and c = ±2 for
+// dilation 2): one VPERMPS in that lane order and one VBLENDPS of the
+// output that the neighbouring block carries in, or of zero at the row's
+// ends (the padding). So no load reaches past a row, and each row is read
+// as exactly its own vectors. The sums are put back in order by one
+// VPERMPD per stored vector. Each input row is split once per group of
+// output rows and multiplied into every row of the group it feeds; the
+// first group of a plane skips the padding rows above it and the last
+// group those below.
 //
-// The weight-gradient kernels dws2w* (see wemit) split the input the same
-// way and multiply each tap vector by the dy rows it meets, loaded into
-// the same lane order. The input-gradient kernels dws2i* (see ipair) go
-// the other way: the even and the odd dx columns of a row are sums of
+// The weight-gradient kernels dws2w* (see wemit) load a pair at column
+// 2o'+s (s = c for even c, c-1 for odd c; o' the block's first output)
+// instead and split the tap out of it with one VSHUFPS, in the same lane
+// order; loads that would reach left of column 0 or right of column W-1
+// are masked (VMASKMOVPS neither reads nor faults on the masked lanes,
+// which come back 0: the padding). Each tap vector is multiplied by the
+// dy rows it meets, loaded into the same lane order. The input-gradient
+// kernels dws2i* (see ipair) go the other way: the even and the odd dx columns of a row are sums of
 // dy vectors shifted by at most one (5×5 of dilation 1 included), and one
 // VPERMPD each puts them in the lane order in which VUNPCKLPS / VUNPCKHPS
 // interleave them into dx.
 //
-// The code is written for any odd K. The forward kernels are generated
-// for K = 3 only: there the old path (the plane split into even and odd
-// columns in a buffer, then the padded kernels) spends most of its time on
-// the split and on calls, and these kernels ran 1.3-1.9 times faster
-// (batch 64, in one process). With K = 5 the split is shared by 25 taps
-// and the old forward was as fast at batch 64 and faster on cache-resident
-// planes (0.69-0.85 there): each tap here costs a shuffle and a
-// rectification. The 5×5 weight gradient, whose old path paid for a call
+// The weight- and input-gradient code is written for any odd K, the
+// forward's for taps at most one output away (K = 3). The forward kernels
+// are generated for K = 3 only: there the old path (the plane split into
+// even and odd columns in a buffer, then the padded kernels) spends most
+// of its time on the split and on calls, and the first direct kernels,
+// which loaded a pair per tap start like the weight gradient, ran 1.3-1.9
+// times faster (batch 64, in one process). With K = 5 the split is shared
+// by 25 taps and the old forward was as fast at batch 64 and faster on
+// cache-resident planes (0.69-0.85 there). The present forward (one pair
+// a block and row, no masked loads, the shift indices held in registers
+// where they fit: idxRegs, the next group's rows prefetched with dilation
+// 2) ran, against those first kernels, batch 64, alternating calls in one
+// process, at one and two threads: 1.03-1.06 on 32×32 planes of dilation
+// 1 (C16), 1.28-1.33 of dilation 2; 1.05-1.08 on 16×16 (C32) of dilation
+// 1, 1.54-1.63 of dilation 2. The 5×5 weight gradient, whose old path paid for a call
 // per plane and pass besides the split, is generated in three passes (see
 // wpasses and w5kerns); the input gradient has no shuffle per tap and is
 // generated for 5×5 too (see ikerns).
@@ -51,6 +65,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 )
 
@@ -86,6 +101,12 @@ func masks() {
 			}
 			fmt.Fprintf(&b, "GLOBL %s<>(SB), RODATA|NOPTR, $32\n\n", name)
 		}
+	}
+	for _, h := range []int{-1, 1} {
+		for l, v := range shiftIdx(h) {
+			fmt.Fprintf(&b, "DATA %s<>+%d(SB)/4, $%d\n", shiftName(h), 4*l, v)
+		}
+		fmt.Fprintf(&b, "GLOBL %s<>(SB), RODATA|NOPTR, $32\n\n", shiftName(h))
 	}
 }
 
@@ -178,16 +199,6 @@ func (k kern) rowsOf(R int) (offs []int, uses map[int][]use) {
 	return offs, uses
 }
 
-// rot hands out the registers of the next loaded pair and its tap vector,
-// two sets in turn (renaming makes the reuse free).
-var rotN int
-
-func rot() (r0, r1, t string) {
-	base := 8 + 3*(rotN%2)
-	rotN++
-	return fmt.Sprintf("Y%d", base), fmt.Sprintf("Y%d", base+1), fmt.Sprintf("Y%d", base+2)
-}
-
 // loadPair emits the loads of the two vectors at a (bytes from SI) and
 // a+32, which start s columns from the block's first even column: the
 // first into r0, masked in the plane's first block (first) when s < 0;
@@ -220,12 +231,191 @@ func load(addr string, s int, first, last bool, dst, mask string) {
 	}
 }
 
+// lanes is the lane order of the outputs of a block: lane L holds output
+// lanes[L] (VSHUFPS splits each 128-bit half apart). It is its own
+// inverse: output o sits in lane lanes[o].
+var lanes = [8]int{0, 1, 4, 5, 2, 3, 6, 7}
+
+// shiftIdx is the VPERMPD-free shift of a block's tap vector by h = ±1
+// outputs: the VPERMPS indices that give lane L the lane of output
+// lanes[L]+h, where the output that falls off the block (h < 0: output
+// 0; h > 0: output 7) takes the lane of the one that wraps around, so
+// that the same permute of the neighbouring block puts the output that
+// carries in on that lane, for one VBLENDPS (carryMask) to take.
+func shiftIdx(h int) [8]int {
+	var idx [8]int
+	for L := range idx {
+		idx[L] = lanes[(lanes[L]+h+8)%8]
+	}
+	return idx
+}
+
+// carryMask is the VBLENDPS mask of the lane that a shift by h takes from
+// the neighbouring block (or from zero at the row's end: the padding).
+func carryMask(h int) int {
+	if h < 0 {
+		return 1 << lanes[0]
+	}
+	return 1 << lanes[7]
+}
+
+// shiftName is the name of the index table of shiftIdx(h).
+func shiftName(h int) string {
+	if h < 0 {
+		return "dws2Sm"
+	}
+	return "dws2Sp"
+}
+
+// ftap is how the forward gets the tap vector of a filter column: output
+// o of column kj reads input column 2o+c, c = kj·D-P, which is the even
+// (E: input 2o) or odd (O: 2o+1) split of the row shifted by h outputs.
+type ftap struct {
+	odd bool
+	h   int
+}
+
+func (k kern) ftaps() []ftap {
+	var ts []ftap
+	for kj := 0; kj < k.K; kj++ {
+		c := kj*k.D - k.pad()
+		odd := c%2 != 0
+		h := (c - b2i(odd)) / 2
+		if h < -1 || h > 1 {
+			panic("gen_dws2: forward taps more than one output away")
+		}
+		ts = append(ts, ftap{odd, h})
+	}
+	return ts
+}
+
+// fshifts lists the shifted splits the forward's taps need, in the order
+// of their first filter column.
+func (k kern) fshifts() []ftap {
+	var shifts []ftap
+	for _, t := range k.ftaps() {
+		if t.h != 0 && !slices.Contains(shifts, t) {
+			shifts = append(shifts, t)
+		}
+	}
+	return shifts
+}
+
+// idxRegs gives the registers that hold the VPERMPS indices of the
+// forward's shifts for the whole kernel, by shift: with one block the
+// registers of the second block's pair are free, and with two Y15 is when
+// a single shift needs it (the weights then stay in memory, one load per
+// FMA, instead of passing through Y15). Otherwise (two blocks, dilation 2)
+// it is empty, and each row loads its indices into Y15.
+func (k kern) idxRegs() map[int]string {
+	sh := k.fshifts()
+	switch {
+	case k.nb() == 1:
+		m := map[int]string{}
+		for n, t := range sh {
+			m[t.h] = []string{"Y15", "Y13"}[n]
+		}
+		return m
+	case len(sh) == 1:
+		return map[int]string{sh[0].h: "Y15"}
+	}
+	return nil
+}
+
+// split emits the loads and splits of one input row at byte offset a from
+// SI for the forward and returns the register of each filter column's tap
+// vector, block by block. Block j's pair goes to Y(8+3j), Y(9+3j); the
+// even split to Y(10+3j) and the odd split over the first vector, both
+// rectified when relu; the shifted vectors take the registers left free.
+// Shifts permute each block's vector with VPERMPS (indices in the
+// register idxRegs gives, or else loaded into Y15, which the caller then
+// reuses) and blend in the neighbouring block's carried output, or zero at
+// the row's ends. No load reaches past the row.
+func (k kern) split(a int) [][]string {
+	nb, ts, shifts, held := k.nb(), k.ftaps(), k.fshifts(), k.idxRegs()
+	needE, needO := false, false
+	for _, t := range ts {
+		needE = needE || !t.odd
+		needO = needO || t.odd
+	}
+	reg := func(j, i int) string { return fmt.Sprintf("Y%d", 8+3*j+i) }
+	base := func(j int, odd bool) string { return reg(j, 2-2*b2i(odd)) }
+	if k.D == 2 {
+		// The rows a group of dilation 2 reads are every other one (the
+		// odd rows meet no tap), and the hardware prefetchers fall behind
+		// on that stride: fetch the same row of the next group.
+		for l := 0; l < 4*k.W; l += 64 {
+			p("PREFETCHT0 %d(SI)", a+l+4*2*k.rowsPer()*k.W)
+		}
+	}
+	for j := 0; j < nb; j++ {
+		p("VMOVUPS %d(SI), %s", a+64*j, reg(j, 0))
+		p("VMOVUPS %d(SI), %s", a+64*j+32, reg(j, 1))
+		if needE {
+			p("VSHUFPS $0x88, %s, %s, %s", reg(j, 1), reg(j, 0), reg(j, 2))
+		}
+		if needO {
+			p("VSHUFPS $0xDD, %s, %s, %s", reg(j, 1), reg(j, 0), reg(j, 0))
+		}
+		if k.relu {
+			if needE {
+				p("VMAXPS Y14, %s, %s", reg(j, 2), reg(j, 2))
+			}
+			if needO {
+				p("VMAXPS Y14, %s, %s", reg(j, 0), reg(j, 0))
+			}
+		}
+	}
+	free := []int{1}
+	if !needO {
+		free = append(free, 0)
+	}
+	if len(shifts) > len(free) {
+		panic("gen_dws2: more shifted taps than free registers")
+	}
+	at := map[ftap]int{}
+	for n, sh := range shifts {
+		at[sh] = free[n]
+		idx, ok := held[sh.h]
+		if !ok {
+			idx = "Y15"
+			p("VMOVUPS %s<>(SB), Y15", shiftName(sh.h))
+		}
+		for j := 0; j < nb; j++ {
+			p("VPERMPS %s, %s, %s", base(j, sh.odd), idx, reg(j, free[n]))
+		}
+		m := carryMask(sh.h)
+		for i := 0; i < nb; i++ {
+			j, nbr := nb-1-i, nb-2-i // h < 0: from the last block down, each taking the one before
+			if sh.h > 0 {
+				j, nbr = i, i+1 // h > 0: from the first up, each taking the one after
+			}
+			src := "Y14"
+			if nbr >= 0 && nbr < nb {
+				src = reg(nbr, free[n])
+			}
+			p("VBLENDPS $%d, %s, %s, %s", m, src, reg(j, free[n]), reg(j, free[n]))
+		}
+	}
+	out := make([][]string, nb)
+	for j := range out {
+		for _, t := range ts {
+			r := base(j, t.odd)
+			if t.h != 0 {
+				r = reg(j, at[t])
+			}
+			out[j] = append(out[j], r)
+		}
+	}
+	return out
+}
+
 // group emits the code of one group of output rows: SI points at input
 // row 2·oh, DI at output row oh. top / bottom: skip the rows above row 0
 // / from row 2·rowsPer on (the plane's last group). Each input row is
-// loaded and split once per block, and each tap vector multiplied into
-// every output row it feeds; the blocks alternate, so the chains of all
-// eight accumulators interleave.
+// loaded and split once (split) and each tap vector multiplied into every
+// output row it feeds, by the weight in memory, or, with two blocks and
+// Y15 free (idxRegs), by the weight loaded once into Y15 for both.
 func (k kern) group(top, bottom bool) {
 	offs, uses := k.rows()
 	nb, R := k.nb(), k.rowsPer()
@@ -234,35 +424,22 @@ func (k kern) group(top, bottom bool) {
 		if top && off < 0 || bottom && off >= 2*R {
 			continue
 		}
-		us := uses[off]
-		if nb == 2 {
-			k.row2(off, us, inited)
-			continue
-		}
-		ts := k.taps()
-		for j := 0; j < nb; j++ {
-			base := 4*off*k.W + 64*j
-			for _, g := range k.byStart() {
-				st := ts[g[0]].s
-				r0, r1, tr := rot()
-				r1 = loadPair(base+4*st, st, j == 0, j == nb-1, r0, r1, "Y15")
-				for _, kj := range g {
-					tp := ts[kj]
-					p("VSHUFPS %s, %s, %s, %s", tp.imm, r1, r0, tr)
-					if k.relu {
-						p("VMAXPS Y14, %s, %s", tr, tr)
+		tv := k.split(4 * off * k.W)
+		for kj := 0; kj < k.K; kj++ {
+			for _, u := range uses[off] {
+				w := fmt.Sprintf("%d(DX)", 32*(u.kr*k.K+kj))
+				if nb == 2 && len(k.idxRegs()) == 0 {
+					p("VMOVUPS %s, Y15", w)
+					w = "Y15"
+				}
+				for j := 0; j < nb; j++ {
+					a := u.t*nb + j
+					if !inited[a] {
+						p("VMULPS %s, %s, Y%d", w, tv[j][kj], a)
+						inited[a] = true
+						continue
 					}
-					for _, u := range us {
-						a := u.t*nb + j
-						acc := fmt.Sprintf("Y%d", a)
-						w := 32 * (u.kr*k.K + tp.kj)
-						if !inited[a] {
-							p("VMULPS %d(DX), %s, %s", w, tr, acc)
-							inited[a] = true
-							continue
-						}
-						p("VFMADD231PS %d(DX), %s, %s", w, tr, acc)
-					}
+					p("VFMADD231PS %s, %s, Y%d", w, tv[j][kj], a)
 				}
 			}
 		}
@@ -279,46 +456,6 @@ func (k kern) group(top, bottom bool) {
 	}
 	p("ADDQ $%d, SI", 4*2*R*k.W)
 	p("ADDQ $%d, DI", 4*R*k.W/2)
-}
-
-// row2 emits one input row of a two-block (W = 32) group: for each start,
-// both blocks' pairs are loaded (block 0 into Y8, Y9, block 1 into Y11,
-// Y12) and their taps split out (the first into Y10 / Y13, the second over
-// the pair's first vector), then each weight is loaded once into Y15 and
-// multiplied into both blocks.
-func (k kern) row2(off int, us []use, inited []bool) {
-	ts := k.taps()
-	for _, g := range k.byStart() {
-		st := ts[g[0]].s
-		var tv [2][]string // tap registers by block, in the order of g
-		for j := 0; j < 2; j++ {
-			r0, r1, tr := fmt.Sprintf("Y%d", 8+3*j), fmt.Sprintf("Y%d", 9+3*j), fmt.Sprintf("Y%d", 10+3*j)
-			r1 = loadPair(4*off*k.W+64*j+4*st, st, j == 0, j == 1, r0, r1, "Y15")
-			dst := []string{tr, r0}
-			for n, kj := range g {
-				p("VSHUFPS %s, %s, %s, %s", ts[kj].imm, r1, r0, dst[n])
-				if k.relu {
-					p("VMAXPS Y14, %s, %s", dst[n], dst[n])
-				}
-				tv[j] = append(tv[j], dst[n])
-			}
-		}
-		for i, kj := range g {
-			for _, u := range us {
-				p("VMOVUPS %d(DX), Y15", 32*(u.kr*k.K+kj))
-				for j := 0; j < 2; j++ {
-					a := 2*u.t + j
-					acc := fmt.Sprintf("Y%d", a)
-					if !inited[a] {
-						p("VMULPS Y15, %s, %s", tv[j][i], acc)
-						inited[a] = true
-						continue
-					}
-					p("VFMADD231PS Y15, %s, %s", tv[j][i], acc)
-				}
-			}
-		}
-	}
 }
 
 // rowLoop emits the walk down one plane of kernel n: the first block of
@@ -379,6 +516,11 @@ func epilogue(n, plane string, after ...func()) {
 func (k kern) emit() {
 	n := k.name()
 	prologue(n, "y", "x", "wt", "groups")
+	for _, sh := range k.fshifts() {
+		if r, ok := k.idxRegs()[sh.h]; ok {
+			p("VMOVUPS %s<>(SB), %s", shiftName(sh.h), r)
+		}
+	}
 	p("CMPQ R8, $1")
 	p("JEQ %s_single", n)
 	label(n + "_plane")
