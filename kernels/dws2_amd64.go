@@ -84,11 +84,10 @@ var dws2wTab [2][2][2]dws2wFunc
 var dws2w5Tab [2][2][2][3]dws2wFunc
 
 // dwS2WOK reports whether the direct stride-2 weight-gradient kernels take
-// s: 3×3, or 5×5 but for 32-wide planes of dilation 2 (see w5kerns in
-// gen_dws2.go), and a height that is a multiple of 4 from 8 up (whole
+// s: 3×3 or 5×5, and a height that is a multiple of 4 from 8 up (whole
 // pairs of output rows, the first and the last apart).
 func dwS2WOK(s DWConv) bool {
-	return (s.K == 3 || s.K == 5 && (s.Dilation == 1 || s.W == 16)) && dwS2Shape(s) && s.H%4 == 0 && s.H >= 8
+	return (s.K == 3 || s.K == 5) && dwS2Shape(s) && s.H%4 == 0 && s.H >= 8
 }
 
 var dwBWS2Jobs = newJobs(dwBackwardWeightS2Body)

@@ -107,6 +107,24 @@ func dws2wK5D2W16R1P1(dy *float32, x *float32, out *float32, pairs int, np int)
 func dws2wK5D2W16R1P2(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
+func dws2wK5D2W32R0P0(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2wK5D2W32R0P1(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2wK5D2W32R0P2(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2wK5D2W32R1P0(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2wK5D2W32R1P1(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2wK5D2W32R1P2(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
 func dws2iK3D1W16R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
 
 //go:noescape
@@ -213,6 +231,12 @@ func init() {
 	dws2w5Tab[1][0][1][0] = dws2wK5D2W16R1P0
 	dws2w5Tab[1][0][1][1] = dws2wK5D2W16R1P1
 	dws2w5Tab[1][0][1][2] = dws2wK5D2W16R1P2
+	dws2w5Tab[1][1][0][0] = dws2wK5D2W32R0P0
+	dws2w5Tab[1][1][0][1] = dws2wK5D2W32R0P1
+	dws2w5Tab[1][1][0][2] = dws2wK5D2W32R0P2
+	dws2w5Tab[1][1][1][0] = dws2wK5D2W32R1P0
+	dws2w5Tab[1][1][1][1] = dws2wK5D2W32R1P1
+	dws2w5Tab[1][1][1][2] = dws2wK5D2W32R1P2
 	dws2iTab[0][0][0][0][0] = dws2iK3D1W16R0S0
 	dws2iTab[0][0][0][0][1] = dws2iK3D1W16R0S1
 	dws2iTab[0][0][0][1][0] = dws2iK3D1W16R1S0

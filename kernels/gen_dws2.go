@@ -29,36 +29,33 @@
 // first group of a plane skips the padding rows above it and the last
 // group those below.
 //
-// The weight-gradient kernels dws2w* (see wemit) load a pair at column
-// 2o'+s (s = c for even c, c-1 for odd c; o' the block's first output)
-// instead and split the tap out of it with one VSHUFPS, in the same lane
-// order; loads that would reach left of column 0 or right of column W-1
-// are masked (VMASKMOVPS neither reads nor faults on the masked lanes,
-// which come back 0: the padding). Each tap vector is multiplied by the
-// dy rows it meets, loaded into the same lane order. The input-gradient
-// kernels dws2i* (see ipair) go the other way: the even and the odd dx columns of a row are sums of
-// dy vectors shifted by at most one (5×5 of dilation 1 included), and one
-// VPERMPD each puts them in the lane order in which VUNPCKLPS / VUNPCKHPS
-// interleave them into dx.
+// The weight-gradient kernels dws2w* (see wpair) split each input row the
+// same way, once a pass, and shift dy instead: each split is multiplied by
+// the dy rows it meets, loaded into the same lane order one or two floats
+// over (masked at the row's ends: the padding). The input-gradient
+// kernels dws2i* (see ipair) go the other way: the even and the odd dx
+// columns of a row are sums of dy vectors shifted by at most one (5×5 of
+// dilation 1 included), and one VPERMPD each puts them in the lane order
+// in which VUNPCKLPS / VUNPCKHPS interleave them into dx.
 //
-// The weight- and input-gradient code is written for any odd K, the
-// forward's for taps at most one output away (K = 3). The forward kernels
-// are generated for K = 3 only: there the old path (the plane split into
-// even and odd columns in a buffer, then the padded kernels) spends most
-// of its time on the split and on calls, and the first direct kernels,
-// which loaded a pair per tap start like the weight gradient, ran 1.3-1.9
-// times faster (batch 64, in one process). With K = 5 the split is shared
-// by 25 taps and the old forward was as fast at batch 64 and faster on
-// cache-resident planes (0.69-0.85 there). The present forward (one pair
-// a block and row, no masked loads, the shift indices held in registers
-// where they fit: idxRegs, the next group's rows prefetched with dilation
-// 2) ran, against those first kernels, batch 64, alternating calls in one
-// process, at one and two threads: 1.03-1.06 on 32×32 planes of dilation
-// 1 (C16), 1.28-1.33 of dilation 2; 1.05-1.08 on 16×16 (C32) of dilation
-// 1, 1.54-1.63 of dilation 2. The 5×5 weight gradient, whose old path paid for a call
-// per plane and pass besides the split, is generated in three passes (see
-// wpasses and w5kerns); the input gradient has no shuffle per tap and is
-// generated for 5×5 too (see ikerns).
+// The forward is written for taps at most one output away (K = 3), the
+// weight and input gradients for K = 3 and 5. The forward kernels are
+// generated for K = 3 only: there the old path (the plane split into even
+// and odd columns in a buffer, then the padded kernels) spends most of
+// its time on the split and on calls, and the first direct kernels, which
+// loaded and split a pair per tap start, ran 1.3-1.9 times faster (batch
+// 64, in one process). With K = 5 the split is shared by 25 taps and the
+// old forward was as fast at batch 64 and faster on cache-resident planes
+// (0.69-0.85 there). The present forward (one pair a block and row, no
+// masked loads, the shift indices held in registers where they fit:
+// idxRegs, the next group's rows prefetched with dilation 2) ran, against
+// those first kernels, batch 64, alternating calls in one process, at one
+// and two threads: 1.03-1.06 on 32×32 planes of dilation 1 (C16),
+// 1.28-1.33 of dilation 2; 1.05-1.08 on 16×16 (C32) of dilation 1,
+// 1.54-1.63 of dilation 2. The 5×5 weight gradient, whose old path paid
+// for a call per plane and pass besides the split, is generated in three
+// passes (see wpasses and w5kerns); the input gradient has no shuffle per
+// tap and is generated for 5×5 of dilation 1 (see ikerns).
 package main
 
 import (
@@ -102,6 +99,10 @@ func masks() {
 			fmt.Fprintf(&b, "GLOBL %s<>(SB), RODATA|NOPTR, $32\n\n", name)
 		}
 	}
+	for l := 0; l < 8; l++ {
+		fmt.Fprintf(&b, "DATA dws2Z<>+%d(SB)/4, $0\n", 4*l)
+	}
+	fmt.Fprintf(&b, "GLOBL dws2Z<>(SB), RODATA|NOPTR, $32\n\n")
 	for _, h := range []int{-1, 1} {
 		for l, v := range shiftIdx(h) {
 			fmt.Fprintf(&b, "DATA %s<>+%d(SB)/4, $%d\n", shiftName(h), 4*l, v)
@@ -131,26 +132,6 @@ func (k kern) nb() int { return k.W / 16 }
 // so that the FMA chains cover the FMA latency.
 func (k kern) rowsPer() int { return 8 / k.nb() }
 
-// tap is one filter column kj (input column offset c = kj·D-P from 2o):
-// split by imm from the pair loaded at start s.
-type tap struct {
-	kj, s int
-	imm   string
-}
-
-func (k kern) taps() []tap {
-	var ts []tap
-	for kj := 0; kj < k.K; kj++ {
-		c := kj*k.D - k.pad()
-		t := tap{kj: kj, s: c, imm: "$0x88"}
-		if c%2 != 0 {
-			t.s, t.imm = c-1, "$0xDD"
-		}
-		ts = append(ts, t)
-	}
-	return ts
-}
-
 // byKey returns the filter columns 0..K-1 grouped by key (the taps that
 // share a loaded pair, or a dy shift), groups in the order of their first
 // column.
@@ -167,12 +148,6 @@ func (k kern) byKey(key func(kj int) int) [][]int {
 		gs[i] = append(gs[i], kj)
 	}
 	return gs
-}
-
-// byStart groups the taps by the start of the pair they are split from.
-func (k kern) byStart() [][]int {
-	ts := k.taps()
-	return k.byKey(func(kj int) int { return ts[kj].s })
 }
 
 // use is one output row t of the group fed by an input row through filter
@@ -197,21 +172,6 @@ func (k kern) rowsOf(R int) (offs []int, uses map[int][]use) {
 	}
 	sort.Ints(offs)
 	return offs, uses
-}
-
-// loadPair emits the loads of the two vectors at a (bytes from SI) and
-// a+32, which start s columns from the block's first even column: the
-// first into r0, masked in the plane's first block (first) when s < 0;
-// the second into r1, masked in the last block (last) when s > 0, and
-// otherwise left in memory; the edge mask goes through register mask. It
-// returns the second vector's operand.
-func loadPair(a, s int, first, last bool, r0, r1, mask string) string {
-	load(fmt.Sprintf("%d(SI)", a), s, first, false, r0, mask)
-	if last && s > 0 {
-		load(fmt.Sprintf("%d(SI)", a+32), s, false, true, r1, mask)
-		return r1
-	}
-	return fmt.Sprintf("%d(SI)", a+32)
 }
 
 // load emits the load of the vector at addr into dst, which reaches |s|
@@ -281,9 +241,6 @@ func (k kern) ftaps() []ftap {
 		c := kj*k.D - k.pad()
 		odd := c%2 != 0
 		h := (c - b2i(odd)) / 2
-		if h < -1 || h > 1 {
-			panic("gen_dws2: forward taps more than one output away")
-		}
 		ts = append(ts, ftap{odd, h})
 	}
 	return ts
@@ -335,6 +292,9 @@ func (k kern) split(a int) [][]string {
 	nb, ts, shifts, held := k.nb(), k.ftaps(), k.fshifts(), k.idxRegs()
 	needE, needO := false, false
 	for _, t := range ts {
+		if t.h < -1 || t.h > 1 {
+			panic("gen_dws2: forward taps more than one output away")
+		}
 		needE = needE || !t.odd
 		needO = needO || t.odd
 	}
@@ -549,8 +509,8 @@ type wpass struct{ kj0, nk int }
 
 // wpasses splits the filter columns into passes whose tap sums fit the
 // registers with the rest (see wregs): all three for K = 3; for K = 5 the
-// columns 0–1, 2–3 and 4, which with dilation 1 are the taps of one
-// loaded pair each.
+// columns 0–1, 2–3 and 4, each pass's taps one shift of dy (dilation 1)
+// or two (dilation 2).
 func (k kern) wpasses() []wpass {
 	if k.K == 3 {
 		return []wpass{{0, 3}}
@@ -562,58 +522,108 @@ func (k kern) wpasses() []wpass {
 	return ps
 }
 
-// wregs are the registers of a weight-gradient pass: the K·nk sums from
-// Y0 (tap (kr, kj) in Y(kr·nk+kj-kj0)), the two dy rows, the loaded pair,
-// the tap vector, the ReLU's zero and the edge mask, which shares the tap
-// vector's register when the sums leave none for it (it is used up by
-// the masked load before the shuffle writes the tap).
-type wregs struct{ dy0, dy1, r0, r1, tap, zero, mask string }
+// wregs is the register layout of a weight-gradient pass: its taps, the
+// shifts of dy they take (hs) and the registers of the dy rows of each
+// shift (two rows each), of the input row's first vector and its splits
+// (E: split[false], O: split[true]), and of the ReLU's zero, or the
+// memory that holds zeros when no register is left. The K·nk sums come
+// first, in Y0 on (tap (kr, kj) in Y(kr·nk+kj-kj0)).
+type wregs struct {
+	ts    []ftap
+	hs    []int
+	dy    map[int][2]string
+	first string
+	split map[bool]string
+	zero  string
+}
 
 func (k kern) wregs(ps wpass) wregs {
-	y := func(i int) string { return fmt.Sprintf("Y%d", i) }
-	b := k.K * ps.nk
-	r := wregs{y(b), y(b + 1), y(b + 2), y(b + 3), y(b + 4), y(b + 5), y(b + 6)}
-	if b+6 > 15 {
-		r.mask = r.tap
+	r := wregs{ts: k.ftaps()[ps.kj0 : ps.kj0+ps.nk], dy: map[int][2]string{}, split: map[bool]string{}}
+	needE, needO := false, false
+	for _, t := range r.ts {
+		if !slices.Contains(r.hs, t.h) {
+			r.hs = append(r.hs, t.h)
+		}
+		needE = needE || !t.odd
+		needO = needO || t.odd
+	}
+	next := k.K * ps.nk
+	reg := func() string {
+		if next > 15 {
+			panic("gen_dws2: weight-gradient pass out of registers")
+		}
+		next++
+		return fmt.Sprintf("Y%d", next-1)
+	}
+	for _, h := range r.hs {
+		r.dy[h] = [2]string{reg(), reg()}
+	}
+	r.first = reg()
+	if needE && needO {
+		r.split[false], r.split[true] = reg(), r.first
+	} else {
+		r.split[needO] = r.first
+	}
+	r.zero = "dws2Z<>(SB)"
+	if next <= 15 {
+		r.zero = reg()
 	}
 	return r
 }
 
 // wpair emits one pair of output rows of pass ps of the weight gradient:
-// DI points at dy row oh, SI at input row 2·oh. The two dy vectors of a
-// block are loaded into the tap order (VPERMPD); each input row's pairs of
-// the pass's taps are loaded and split (into the tap register, then over
-// the pair's first vector) as in the forward kernels, and every tap vector
-// is multiplied by the dy rows it meets into the tap's sum (registers:
-// wregs; for 3×3 dy in Y9, Y10, the pair in Y11, Y12, the tap in Y13 and
-// the sums in Y0–Y8, tap kr·K+kj). top / bottom as in group.
+// DI points at dy row oh, SI at input row 2·oh; top / bottom as in group.
+// It shifts dy instead of the input: the tap of filter column kj is a
+// split of the input row (E or O) shifted by h outputs (see ftaps), and
+// Σ dy[o]·V[o+h] = Σ dy[o-h]·V[o], so every column's sums take a split as
+// it is, against dy loaded h floats back into the tap lane order (VPERMPD;
+// its first h lanes masked in the row's first block for h > 0, its last
+// -h lanes in the last block for h < 0: the padding). Each input row is
+// then loaded once and split once a pass into the splits its taps need,
+// with no masked loads, and each split multiplied by the dy rows it meets
+// into the sums (registers: wregs).
 func (k kern) wpair(ps wpass, top, bottom bool) {
 	offs, uses := k.rowsOf(2)
-	nb, ts := k.nb(), k.taps()
-	r := k.wregs(ps)
-	dys := []string{r.dy0, r.dy1}
+	nb, r := k.nb(), k.wregs(ps)
 	for j := 0; j < nb; j++ {
-		p("VPERMPD $0xD8, %d(DI), %s", 32*j, r.dy0)
-		p("VPERMPD $0xD8, %d(DI), %s", 4*k.W/2+32*j, r.dy1)
+		for t := 0; t < 2; t++ {
+			for _, h := range r.hs {
+				a, d := 4*t*k.W/2+32*j-4*h, r.dy[h][t]
+				switch {
+				case h > 0 && j == 0:
+					p("VMOVUPS dws2L%d<>(SB), %s", h, r.first)
+					p("VMASKMOVPS %d(DI), %s, %s", a, r.first, d)
+					p("VPERMPD $0xD8, %s, %s", d, d)
+				case h < 0 && j == nb-1:
+					p("VMOVUPS dws2R%d<>(SB), %s", -h, r.first)
+					p("VMASKMOVPS %d(DI), %s, %s", a, r.first, d)
+					p("VPERMPD $0xD8, %s, %s", d, d)
+				default:
+					p("VPERMPD $0xD8, %d(DI), %s", a, d)
+				}
+			}
+		}
 		for _, off := range offs {
 			if top && off < 0 || bottom && off >= 4 {
 				continue
 			}
-			for _, g := range k.byStart() {
-				if g[0] < ps.kj0 || g[0] >= ps.kj0+ps.nk {
-					continue // another pass's taps (a pair's taps share a pass)
+			a := 4*off*k.W + 64*j
+			p("VMOVUPS %d(SI), %s", a, r.first)
+			for _, odd := range []bool{false, true} {
+				if s, ok := r.split[odd]; ok {
+					p("VSHUFPS $%#x, %d(SI), %s, %s", []int{0x88, 0xDD}[b2i(odd)], a+32, r.first, s)
 				}
-				st := ts[g[0]].s
-				r1 := loadPair(4*off*k.W+64*j+4*st, st, j == 0, j == nb-1, r.r0, r.r1, r.mask)
-				dst := []string{r.tap, r.r0}
-				for n, kj := range g {
-					p("VSHUFPS %s, %s, %s, %s", ts[kj].imm, r1, r.r0, dst[n])
-					if k.relu {
-						p("VMAXPS %s, %s, %s", r.zero, dst[n], dst[n])
+			}
+			if k.relu {
+				for _, odd := range []bool{false, true} {
+					if s, ok := r.split[odd]; ok {
+						p("VMAXPS %s, %s, %s", r.zero, s, s)
 					}
-					for _, u := range uses[off] {
-						p("VFMADD231PS %s, %s, Y%d", dys[u.t], dst[n], u.kr*ps.nk+kj-ps.kj0)
-					}
+				}
+			}
+			for _, u := range uses[off] {
+				for i, t := range r.ts {
+					p("VFMADD231PS %s, %s, Y%d", r.dy[t.h][u.t], r.split[t.odd], u.kr*ps.nk+i)
 				}
 			}
 		}
@@ -633,7 +643,7 @@ func (k kern) wemit() {
 		n := k.wname(ip)
 		r := k.wregs(ps)
 		prologue(n, "dy", "x", "out", "pairs")
-		if r.zero != "Y14" {
+		if r.zero[0] == 'Y' {
 			p("VXORPS %s, %s, %s", r.zero, r.zero, r.zero)
 		}
 		for i := 0; i < k.K*ps.nk; i++ {
@@ -829,13 +839,14 @@ func ikerns() []kern {
 // w5kerns are the 5×5 weight-gradient kernels, three passes each (see
 // wpasses). Against the old path (the plane split into even and odd
 // columns in a buffer, one call a plane and pass), batch 64, in one
-// process: 16×16 planes 1.46–1.86 (dilation 1) and 1.39–1.56 (dilation 2)
-// at one thread, 1.53–2.12 at two; 32×32 of dilation 1 1.10–1.36 at one
-// thread, 1.00–1.27 at two. 32×32 planes of dilation 2 ran 0.87–0.90 at
-// one thread (five pairs loaded and split per input row, two of them
-// masked at each end) and keep the old path, so they are not generated.
+// process, the first of them (a pair loaded and split per tap start):
+// 16×16 planes 1.46–1.86 (dilation 1) and 1.39–1.56 (dilation 2) at one
+// thread, 1.53–2.12 at two; 32×32 of dilation 1 1.10–1.36 at one thread,
+// 1.00–1.27 at two. On 32×32 planes of dilation 2 they ran 0.87–0.90 and
+// were left out; with dy shifted instead of the input (see wpair) they run
+// 1.52–1.76 times the old path there, and all are generated.
 func w5kerns() []kern {
-	return kernSet([]int{5}, func(K, D, W int) bool { return D == 1 || W == 16 })
+	return kernSet([]int{5}, func(K, D, W int) bool { return true })
 }
 
 // kerns are the 3×3 forward and weight-gradient kernels.
