@@ -84,19 +84,18 @@
 // input (dwws*), so that each input vector is loaded and rectified once
 // for two tap columns; with dilation 2 a plane's even and odd rows are
 // walked apart; dwwd* through row tables for other heights). The stride-2
-// 3×3 passes, the 5×5 weight gradient (in three passes of tap columns)
-// and the 5×5 input gradient of
-// dilation 1 on planes 16 or 32 wide read the planes in place too
-// (dws2f*, dws2w*, dws2i*, gen_dws2.go): pairs of input vectors are
-// split into their even and odd columns by VSHUFPS, leaving the outputs in
-// a fixed lane order that one VPERMPD per stored vector (or per dy vector
-// loaded) undoes; the forward splits each pair once and makes the taps one
-// output over from the splits with a VPERMPS and a VBLENDPS of the
-// neighbouring block's carried output, and the weight gradient shifts
-// dy instead (Σ dy[o]·x[2o+c] = Σ dy[o-h]·split[o]); the input gradient sums the even and the odd
-// dx columns of a row from shifted dy vectors and interleaves them with
-// VUNPCKLPS / VUNPCKHPS. The rest (the stride-2 5×5 forward, odd widths)
-// copy each plane into a zero-padded buffer, stride 2 splitting padded
+// passes on planes 16 or 32 wide (3×3 and 5×5; the input gradient of 5×5
+// with dilation 1 only) read the planes in place too (dws2f*, dws2w*,
+// dws2i*, gen_dws2.go): pairs of input vectors are split into their even
+// and odd columns by VSHUFPS, leaving the outputs in a fixed lane order
+// that one VPERMPD per stored vector (or per dy vector loaded) undoes; the
+// forward makes the taps one or two outputs over from the splits with a
+// VPERMPS and a VBLENDPS of the neighbouring block's carried outputs, the
+// weight gradient shifts dy instead (Σ dy[o]·x[2o+c] = Σ dy[o-h]·split[o]),
+// and the input gradient sums the even and the odd dx columns of a row
+// from shifted dy vectors and interleaves them with VUNPCKLPS /
+// VUNPCKHPS. The rest (other widths) copy each plane into a zero-padded
+// buffer, stride 2 splitting padded
 // rows into even and odd halves so that all loads are contiguous.
 //
 // Passes that write a fresh output (the forward, and the input gradient

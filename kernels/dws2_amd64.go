@@ -13,8 +13,8 @@ type dws2fFunc func(y *float32, x *float32, wt *float32, groups int, np int)
 // a time (8 accumulators: 8 rows of one vector, or 4 rows of two).
 func dws2Rows(W int) int { return 128 / W }
 
-// dws2fTab: [D==2][W==32][relu] (K = 3 only; see gen_dws2.go).
-var dws2fTab [2][2][2]dws2fFunc
+// dws2fTab: [K==5][D==2][W==32][relu].
+var dws2fTab [2][2][2][2]dws2fFunc
 
 // dwS2Shape reports what all the direct stride-2 kernels need of s:
 // stride 2, "same" padding and planes 16 or 32 floats wide, with the
@@ -24,11 +24,10 @@ func dwS2Shape(s DWConv) bool {
 }
 
 // dwS2OK reports whether the direct stride-2 forward kernels take s: a
-// 3×3 filter (the weight- and input-gradient kernels take 5×5 too:
-// dwS2WOK, dwS2IOK) and a height that is a whole number of groups of
+// 3×3 or 5×5 filter and a height that is a whole number of groups of
 // output rows.
 func dwS2OK(s DWConv) bool {
-	return s.K == 3 && dwS2Shape(s) && s.H > 0 && s.H%(2*dws2Rows(s.W)) == 0
+	return (s.K == 3 || s.K == 5) && dwS2Shape(s) && s.H > 0 && s.H%(2*dws2Rows(s.W)) == 0
 }
 
 var dwFwdS2Jobs = newJobs(dwForwardS2Body)
@@ -38,8 +37,8 @@ var dwFwdS2Jobs = newJobs(dwForwardS2Body)
 func dwForwardS2Body(a *dwArgs, lo, hi int) {
 	s := a.s
 	hw, ohw := s.H*s.W, s.H*s.W/4
-	_, id, _ := dwIdx(s)
-	fn := dws2fTab[id][b2i(s.W == 32)][b2i(s.ReLUIn)]
+	ik, id, _ := dwIdx(s)
+	fn := dws2fTab[ik][id][b2i(s.W == 32)][b2i(s.ReLUIn)]
 	if lo >= hi {
 		return
 	}

@@ -15,7 +15,7 @@ func TestDepthwiseStride2Routes(t *testing.T) {
 		for _, k := range []int{3, 5} {
 			for _, d := range []int{1, 2} {
 				s := DWConv{C: 16, N: 64, H: hw, W: hw, K: k, Stride: 2, Pad: d * (k - 1) / 2, Dilation: d, ReLUIn: true}
-				fwd, wgt := k == 3, true
+				fwd, wgt := true, true
 				in := k == 3 || d == 1
 				if dwS2OK(s) != fwd || dwS2WOK(s) != wgt || dwS2IOK(s) != in {
 					t.Errorf("%dx%d K%d D%d: forward %v weight %v input %v, want %v %v %v",

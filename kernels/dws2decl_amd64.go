@@ -53,6 +53,30 @@ func dws2fK3D2W32R1(y *float32, x *float32, wt *float32, groups int, np int)
 func dws2wK3D2W32R1(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
+func dws2fK5D1W16R0(y *float32, x *float32, wt *float32, groups int, np int)
+
+//go:noescape
+func dws2fK5D1W16R1(y *float32, x *float32, wt *float32, groups int, np int)
+
+//go:noescape
+func dws2fK5D1W32R0(y *float32, x *float32, wt *float32, groups int, np int)
+
+//go:noescape
+func dws2fK5D1W32R1(y *float32, x *float32, wt *float32, groups int, np int)
+
+//go:noescape
+func dws2fK5D2W16R0(y *float32, x *float32, wt *float32, groups int, np int)
+
+//go:noescape
+func dws2fK5D2W16R1(y *float32, x *float32, wt *float32, groups int, np int)
+
+//go:noescape
+func dws2fK5D2W32R0(y *float32, x *float32, wt *float32, groups int, np int)
+
+//go:noescape
+func dws2fK5D2W32R1(y *float32, x *float32, wt *float32, groups int, np int)
+
+//go:noescape
 func dws2wK5D1W16R0P0(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
@@ -197,22 +221,30 @@ func dws2iK5D1W32R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, d
 func dws2iK5D1W32R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
 
 func init() {
-	dws2fTab[0][0][0] = dws2fK3D1W16R0
+	dws2fTab[0][0][0][0] = dws2fK3D1W16R0
 	dws2wTab[0][0][0] = dws2wK3D1W16R0
-	dws2fTab[0][0][1] = dws2fK3D1W16R1
+	dws2fTab[0][0][0][1] = dws2fK3D1W16R1
 	dws2wTab[0][0][1] = dws2wK3D1W16R1
-	dws2fTab[0][1][0] = dws2fK3D1W32R0
+	dws2fTab[0][0][1][0] = dws2fK3D1W32R0
 	dws2wTab[0][1][0] = dws2wK3D1W32R0
-	dws2fTab[0][1][1] = dws2fK3D1W32R1
+	dws2fTab[0][0][1][1] = dws2fK3D1W32R1
 	dws2wTab[0][1][1] = dws2wK3D1W32R1
-	dws2fTab[1][0][0] = dws2fK3D2W16R0
+	dws2fTab[0][1][0][0] = dws2fK3D2W16R0
 	dws2wTab[1][0][0] = dws2wK3D2W16R0
-	dws2fTab[1][0][1] = dws2fK3D2W16R1
+	dws2fTab[0][1][0][1] = dws2fK3D2W16R1
 	dws2wTab[1][0][1] = dws2wK3D2W16R1
-	dws2fTab[1][1][0] = dws2fK3D2W32R0
+	dws2fTab[0][1][1][0] = dws2fK3D2W32R0
 	dws2wTab[1][1][0] = dws2wK3D2W32R0
-	dws2fTab[1][1][1] = dws2fK3D2W32R1
+	dws2fTab[0][1][1][1] = dws2fK3D2W32R1
 	dws2wTab[1][1][1] = dws2wK3D2W32R1
+	dws2fTab[1][0][0][0] = dws2fK5D1W16R0
+	dws2fTab[1][0][0][1] = dws2fK5D1W16R1
+	dws2fTab[1][0][1][0] = dws2fK5D1W32R0
+	dws2fTab[1][0][1][1] = dws2fK5D1W32R1
+	dws2fTab[1][1][0][0] = dws2fK5D2W16R0
+	dws2fTab[1][1][0][1] = dws2fK5D2W16R1
+	dws2fTab[1][1][1][0] = dws2fK5D2W32R0
+	dws2fTab[1][1][1][1] = dws2fK5D2W32R1
 	dws2w5Tab[0][0][0][0] = dws2wK5D1W16R0P0
 	dws2w5Tab[0][0][0][1] = dws2wK5D1W16R0P1
 	dws2w5Tab[0][0][0][2] = dws2wK5D1W16R0P2

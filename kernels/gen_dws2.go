@@ -1,12 +1,13 @@
 //go:build ignore
 
 // gen_dws2 writes dws2_amd64.s and dws2decl_amd64.go, the direct stride-2
-// 3×3 depthwise forward, weight-gradient and input-gradient kernels (and
-// the 5×5 input gradient of dilation 1) for planes 16 and 32 floats wide:
+// 3×3 and 5×5 depthwise forward and weight-gradient kernels and the
+// input-gradient kernels (3×3, and 5×5 of dilation 1) for planes 16 and
+// 32 floats wide:
 //
 //	go run gen_dws2.go
 //
-// dws2fK3D<D>W<W>R<relu>(y, x, wt *float32, groups, np int) computes np
+// dws2fK<K>D<D>W<W>R<relu>(y, x, wt *float32, groups, np int) computes np
 // planes of one channel, each H = 2·G·groups rows of W floats (x,
 // contiguous), into H/2 rows of W/2 (y), G output rows at a time (G = 8
 // for W = 16, 4 for W = 32), with "same" padding P = D·(K-1)/2 and the
@@ -38,15 +39,18 @@
 // dilation 1 included), and one VPERMPD each puts them in the lane order
 // in which VUNPCKLPS / VUNPCKHPS interleave them into dx.
 //
-// The forward is written for taps at most one output away (K = 3), the
-// weight and input gradients for K = 3 and 5. The forward kernels are
-// generated for K = 3 only: there the old path (the plane split into even
+// The code is written for K = 3 and 5: the 3×3 forward splits each row
+// into all its taps first (group), the 5×5 forward one filter column at a
+// time (groupTaps), its shifts reaching two outputs over. For 3×3 the old
+// path (the plane split into even
 // and odd columns in a buffer, then the padded kernels) spends most of
 // its time on the split and on calls, and the first direct kernels, which
 // loaded and split a pair per tap start, ran 1.3-1.9 times faster (batch
-// 64, in one process). With K = 5 the split is shared by 25 taps and the
-// old forward was as fast at batch 64 and faster on cache-resident planes
-// (0.69-0.85 there). The present forward (one pair a block and row, no
+// 64, in one process). With K = 5 the split is shared by 25 taps and that
+// first design was as fast at batch 64 and slower on cache-resident
+// planes (0.69-0.85 there), and was not generated; groupTaps, with no
+// load past a row, runs 0.98-1.14 times the old path on 32×32 planes and
+// 1.33-2.28 on 16×16 (batch 64, one thread). The present 3×3 forward (one pair a block and row, no
 // masked loads, the shift indices held in registers where they fit:
 // idxRegs, the next group's rows prefetched with dilation 2) ran, against
 // those first kernels, batch 64, alternating calls in one process, at one
@@ -103,7 +107,7 @@ func masks() {
 		fmt.Fprintf(&b, "DATA dws2Z<>+%d(SB)/4, $0\n", 4*l)
 	}
 	fmt.Fprintf(&b, "GLOBL dws2Z<>(SB), RODATA|NOPTR, $32\n\n")
-	for _, h := range []int{-1, 1} {
+	for _, h := range []int{-2, -1, 1, 2} {
 		for l, v := range shiftIdx(h) {
 			fmt.Fprintf(&b, "DATA %s<>+%d(SB)/4, $%d\n", shiftName(h), 4*l, v)
 		}
@@ -210,21 +214,25 @@ func shiftIdx(h int) [8]int {
 	return idx
 }
 
-// carryMask is the VBLENDPS mask of the lane that a shift by h takes from
-// the neighbouring block (or from zero at the row's end: the padding).
+// carryMask is the VBLENDPS mask of the lanes that a shift by h takes
+// from the neighbouring block (or from zero at the row's end: the
+// padding): outputs 0..-h-1 for h < 0, 8-h..7 for h > 0.
 func carryMask(h int) int {
-	if h < 0 {
-		return 1 << lanes[0]
+	m := 0
+	for o := 0; o < 8; o++ {
+		if o+h < 0 || o+h > 7 {
+			m |= 1 << lanes[o]
+		}
 	}
-	return 1 << lanes[7]
+	return m
 }
 
 // shiftName is the name of the index table of shiftIdx(h).
 func shiftName(h int) string {
 	if h < 0 {
-		return "dws2Sm"
+		return fmt.Sprintf("dws2Sm%d", -h)
 	}
-	return "dws2Sp"
+	return fmt.Sprintf("dws2Sp%d", h)
 }
 
 // ftap is how the forward gets the tap vector of a filter column: output
@@ -404,6 +412,13 @@ func (k kern) group(top, bottom bool) {
 			}
 		}
 	}
+	k.store(inited)
+}
+
+// store ends a group of output rows: the sums (zero where no tap reached)
+// put back in order and stored, SI and DI moved on to the next group.
+func (k kern) store(inited []bool) {
+	nb, R := k.nb(), k.rowsPer()
 	for t := 0; t < R; t++ {
 		for j := 0; j < nb; j++ {
 			acc := fmt.Sprintf("Y%d", t*nb+j)
@@ -416,6 +431,81 @@ func (k kern) group(top, bottom bool) {
 	}
 	p("ADDQ $%d, SI", 4*2*R*k.W)
 	p("ADDQ $%d, DI", 4*R*k.W/2)
+}
+
+// groupTaps is group for filters whose taps reach further than one
+// output (5×5), one filter column at a time: each input row is loaded and
+// split into E (Y8, Y10: blocks 0 and 1) and O (Y9, Y11), rectified; then
+// each column's tap vector of each block is a split as it is or shifted
+// into Y12, Y13 (the indices loaded into Y13, which the last VPERMPS
+// overwrites), and multiplied into the output rows it feeds, by the
+// weight loaded into Y15 once for both blocks (from memory with one).
+func (k kern) groupTaps(top, bottom bool) {
+	offs, uses := k.rows()
+	nb, R, ts := k.nb(), k.rowsPer(), k.ftaps()
+	inited := make([]bool, R*nb)
+	y := func(i int) string { return fmt.Sprintf("Y%d", i) }
+	for _, off := range offs {
+		if top && off < 0 || bottom && off >= 2*R {
+			continue
+		}
+		a := 4 * off * k.W
+		for j := 0; j < nb; j++ {
+			e, o, t := y(8+2*j), y(9+2*j), y(12+j)
+			p("VMOVUPS %d(SI), %s", a+64*j, e)
+			p("VMOVUPS %d(SI), %s", a+64*j+32, t)
+			p("VSHUFPS $0xDD, %s, %s, %s", t, e, o)
+			p("VSHUFPS $0x88, %s, %s, %s", t, e, e)
+			if k.relu {
+				p("VMAXPS Y14, %s, %s", e, e)
+				p("VMAXPS Y14, %s, %s", o, o)
+			}
+		}
+		for kj, tp := range ts {
+			tv := make([]string, nb)
+			for j := range tv {
+				tv[j] = y(8 + 2*j + b2i(tp.odd))
+			}
+			if tp.h != 0 {
+				p("VMOVUPS %s<>(SB), Y13", shiftName(tp.h))
+				for j := 0; j < nb; j++ {
+					p("VPERMPS %s, Y13, %s", tv[j], y(12+j))
+				}
+				m := carryMask(tp.h)
+				for i := 0; i < nb; i++ {
+					j, nbr := nb-1-i, nb-2-i
+					if tp.h > 0 {
+						j, nbr = i, i+1
+					}
+					src := "Y14"
+					if nbr >= 0 && nbr < nb {
+						src = y(12 + nbr)
+					}
+					p("VBLENDPS $%d, %s, %s, %s", m, src, y(12+j), y(12+j))
+				}
+				for j := range tv {
+					tv[j] = y(12 + j)
+				}
+			}
+			for _, u := range uses[off] {
+				w := fmt.Sprintf("%d(DX)", 32*(u.kr*k.K+kj))
+				if nb == 2 {
+					p("VMOVUPS %s, Y15", w)
+					w = "Y15"
+				}
+				for j := 0; j < nb; j++ {
+					acc := u.t*nb + j
+					if !inited[acc] {
+						p("VMULPS %s, %s, Y%d", w, tv[j], acc)
+						inited[acc] = true
+						continue
+					}
+					p("VFMADD231PS %s, %s, Y%d", w, tv[j], acc)
+				}
+			}
+		}
+	}
+	k.store(inited)
 }
 
 // rowLoop emits the walk down one plane of kernel n: the first block of
@@ -476,20 +566,24 @@ func epilogue(n, plane string, after ...func()) {
 func (k kern) emit() {
 	n := k.name()
 	prologue(n, "y", "x", "wt", "groups")
-	for _, sh := range k.fshifts() {
-		if r, ok := k.idxRegs()[sh.h]; ok {
-			p("VMOVUPS %s<>(SB), %s", shiftName(sh.h), r)
+	g := k.groupTaps
+	if k.K == 3 {
+		g = k.group
+		for _, sh := range k.fshifts() {
+			if r, ok := k.idxRegs()[sh.h]; ok {
+				p("VMOVUPS %s<>(SB), %s", shiftName(sh.h), r)
+			}
 		}
 	}
 	p("CMPQ R8, $1")
 	p("JEQ %s_single", n)
 	label(n + "_plane")
-	rowLoop(n, k.group)
+	rowLoop(n, g)
 	p("DECQ R9")
 	p("JNZ %s_plane", n)
 	p("JMP %s_done", n)
 	label(n + "_single")
-	k.group(true, true)
+	g(true, true)
 	epilogue(n, "single")
 }
 
@@ -849,6 +943,11 @@ func w5kerns() []kern {
 	return kernSet([]int{5}, func(K, D, W int) bool { return true })
 }
 
+// f5kerns are the 5×5 forward kernels (see groupTaps).
+func f5kerns() []kern {
+	return kernSet([]int{5}, func(K, D, W int) bool { return true })
+}
+
 // kerns are the 3×3 forward and weight-gradient kernels.
 func kerns() []kern {
 	return kernSet([]int{3}, func(K, D, W int) bool { return true })
@@ -860,6 +959,9 @@ func main() {
 	for _, k := range kerns() {
 		k.emit()
 		k.wemit()
+	}
+	for _, k := range f5kerns() {
+		k.emit()
 	}
 	for _, k := range w5kerns() {
 		k.wemit()
@@ -877,6 +979,9 @@ func main() {
 		fmt.Fprintf(&d, "//go:noescape\nfunc %s(y *float32, x *float32, wt *float32, groups int, np int)\n\n", k.name())
 		fmt.Fprintf(&d, "//go:noescape\nfunc %s(dy *float32, x *float32, out *float32, pairs int, np int)\n\n", k.wname(0))
 	}
+	for _, k := range f5kerns() {
+		fmt.Fprintf(&d, "//go:noescape\nfunc %s(y *float32, x *float32, wt *float32, groups int, np int)\n\n", k.name())
+	}
 	for _, k := range w5kerns() {
 		for ip := range k.wpasses() {
 			fmt.Fprintf(&d, "//go:noescape\nfunc %s(dy *float32, x *float32, out *float32, pairs int, np int)\n\n", k.wname(ip))
@@ -889,8 +994,11 @@ func main() {
 	}
 	d.WriteString("func init() {\n")
 	for _, k := range kerns() {
-		fmt.Fprintf(&d, "\tdws2fTab[%d][%d][%d] = %s\n", k.D-1, k.W/32, b2i(k.relu), k.name())
+		fmt.Fprintf(&d, "\tdws2fTab[0][%d][%d][%d] = %s\n", k.D-1, k.W/32, b2i(k.relu), k.name())
 		fmt.Fprintf(&d, "\tdws2wTab[%d][%d][%d] = %s\n", k.D-1, k.W/32, b2i(k.relu), k.wname(0))
+	}
+	for _, k := range f5kerns() {
+		fmt.Fprintf(&d, "\tdws2fTab[1][%d][%d][%d] = %s\n", k.D-1, k.W/32, b2i(k.relu), k.name())
 	}
 	for _, k := range w5kerns() {
 		for ip := range k.wpasses() {
