@@ -235,6 +235,31 @@ func shiftName(h int) string {
 	return fmt.Sprintf("dws2Sp%d", h)
 }
 
+// shiftBlocks emits the shift by h outputs of the split vectors src of a
+// row's blocks into dst: a VPERMPS of each by the indices in idx (which
+// may be the last block's dst), then a VBLENDPS into each of the outputs
+// its neighbour carries in (h < 0: from the last block down, each taking
+// the one before; h > 0: from the first up, each taking the one after),
+// or of zero (Y14) at the row's ends.
+func shiftBlocks(h int, idx string, src, dst []string) {
+	nb := len(src)
+	for j := range src {
+		p("VPERMPS %s, %s, %s", src[j], idx, dst[j])
+	}
+	m := carryMask(h)
+	for i := 0; i < nb; i++ {
+		j, nbr := nb-1-i, nb-2-i
+		if h > 0 {
+			j, nbr = i, i+1
+		}
+		from := "Y14"
+		if nbr >= 0 && nbr < nb {
+			from = dst[nbr]
+		}
+		p("VBLENDPS $%d, %s, %s, %s", m, from, dst[j], dst[j])
+	}
+}
+
 // ftap is how the forward gets the tap vector of a filter column: output
 // o of column kj reads input column 2o+c, c = kj·D-P, which is the even
 // (E: input 2o) or odd (O: 2o+1) split of the row shifted by h outputs.
@@ -349,21 +374,11 @@ func (k kern) split(a int) [][]string {
 			idx = "Y15"
 			p("VMOVUPS %s<>(SB), Y15", shiftName(sh.h))
 		}
-		for j := 0; j < nb; j++ {
-			p("VPERMPS %s, %s, %s", base(j, sh.odd), idx, reg(j, free[n]))
+		src, dst := make([]string, nb), make([]string, nb)
+		for j := range src {
+			src[j], dst[j] = base(j, sh.odd), reg(j, free[n])
 		}
-		m := carryMask(sh.h)
-		for i := 0; i < nb; i++ {
-			j, nbr := nb-1-i, nb-2-i // h < 0: from the last block down, each taking the one before
-			if sh.h > 0 {
-				j, nbr = i, i+1 // h > 0: from the first up, each taking the one after
-			}
-			src := "Y14"
-			if nbr >= 0 && nbr < nb {
-				src = reg(nbr, free[n])
-			}
-			p("VBLENDPS $%d, %s, %s, %s", m, src, reg(j, free[n]), reg(j, free[n]))
-		}
+		shiftBlocks(sh.h, idx, src, dst)
 	}
 	out := make([][]string, nb)
 	for j := range out {
@@ -468,24 +483,9 @@ func (k kern) groupTaps(top, bottom bool) {
 			}
 			if tp.h != 0 {
 				p("VMOVUPS %s<>(SB), Y13", shiftName(tp.h))
-				for j := 0; j < nb; j++ {
-					p("VPERMPS %s, Y13, %s", tv[j], y(12+j))
-				}
-				m := carryMask(tp.h)
-				for i := 0; i < nb; i++ {
-					j, nbr := nb-1-i, nb-2-i
-					if tp.h > 0 {
-						j, nbr = i, i+1
-					}
-					src := "Y14"
-					if nbr >= 0 && nbr < nb {
-						src = y(12 + nbr)
-					}
-					p("VBLENDPS $%d, %s, %s, %s", m, src, y(12+j), y(12+j))
-				}
-				for j := range tv {
-					tv[j] = y(12 + j)
-				}
+				dst := []string{"Y12", "Y13"}[:nb]
+				shiftBlocks(tp.h, "Y13", tv, dst)
+				tv = dst
 			}
 			for _, u := range uses[off] {
 				w := fmt.Sprintf("%d(DX)", 32*(u.kr*k.K+kj))
