@@ -776,11 +776,13 @@ func (k kern) dyShift(kj int) (odd bool, s int) {
 }
 
 // ipair emits one pair of dx rows (2p, 2p+1) of the input gradient: DI
-// points at dx row 2p, SI at x row 2p, BX at dy row p. For each row and
-// 16-column block, the even columns' sums E (Y0) and the odd columns' O
-// (Y1) gather w·dy over the filter rows that reach the row, from dy
-// vectors shifted by -1, 0 or +1 (masked where they pass the dy row's
-// ends); E and O are put in the lane order 0 1 4 5 2 3 6 7 (VPERMPD) so
+// points at dx row 2p, SI at x row 2p, BX at dy row p. Each dy row p+q
+// that a filter row reaches from either dx row is loaded once per shift
+// (-1, 0 or +1; masked where it passes the row's ends) and block (into
+// Y8, Y9) and multiplied into the sums of the even (E) and the odd (O) dx
+// columns of both rows and all blocks (Y0–Y7: row o, block j, parity in
+// Y(2·nb·o+2j+parity)), so that up to eight chains of FMAs interleave.
+// Then E and O are put in the lane order 0 1 4 5 2 3 6 7 (VPERMPD) so
 // that VUNPCKLPS / VUNPCKHPS interleave them straight into the two dx
 // vectors, masked by x > 0 (relu) and stored (set) or added to dx. Rows
 // that no filter row reaches (dilation 2, odd rows) are left alone, or
@@ -789,61 +791,75 @@ func (k kern) dyShift(kj int) (odd bool, s int) {
 // edges).
 func (k kern) ipair(qlo, qhi int, set bool) {
 	nb := k.nb()
+	// kr[o][q]: the filter row that takes dy row p+q into dx row 2p+o.
+	kr := [2]map[int]int{{}, {}}
+	var qs []int
 	for o := 0; o < 2; o++ {
-		type term struct{ q, kr int }
-		var terms []term
-		for kr := 0; kr < k.K; kr++ {
-			v := o + k.pad() - kr*k.D
-			if v%2 != 0 {
+		for r := 0; r < k.K; r++ {
+			v := o + k.pad() - r*k.D
+			if v%2 != 0 || v/2 < qlo || v/2 > qhi {
 				continue
 			}
-			q := v / 2
-			if q < qlo || q > qhi {
-				continue
+			kr[o][v/2] = r
+			if !slices.Contains(qs, v/2) {
+				qs = append(qs, v/2)
 			}
-			terms = append(terms, term{q, kr})
 		}
+	}
+	sort.Ints(qs)
+	acc := func(o, j int, odd bool) int { return 2*nb*o + 2*j + b2i(odd) }
+	inited := make([]bool, 4*nb)
+	for _, q := range qs {
+		for _, g := range k.byKey(func(kj int) int { _, sh := k.dyShift(kj); return sh }) {
+			_, sh := k.dyShift(g[0])
+			for j := 0; j < nb; j++ {
+				load(fmt.Sprintf("%d(BX)", 4*q*k.W/2+32*j+4*sh), sh, j == 0, j == nb-1, fmt.Sprintf("Y%d", 8+j), "Y15")
+			}
+			for _, kj := range g {
+				odd, _ := k.dyShift(kj)
+				for o := 0; o < 2; o++ {
+					r, ok := kr[o][q]
+					if !ok {
+						continue
+					}
+					for j := 0; j < nb; j++ {
+						a := acc(o, j, odd)
+						op := "VFMADD231PS"
+						if !inited[a] {
+							op, inited[a] = "VMULPS", true
+						}
+						p("%s %d(DX), Y%d, Y%d", op, 32*(r*k.K+kj), 8+j, a)
+					}
+				}
+			}
+		}
+	}
+	for o := 0; o < 2; o++ {
 		for j := 0; j < nb; j++ {
 			dxa := 4*o*k.W + 64*j
-			if len(terms) == 0 {
+			e, od := acc(o, j, false), acc(o, j, true)
+			if !inited[e] && !inited[od] {
 				if set {
 					p("VMOVUPS Y14, %d(DI)", dxa)
 					p("VMOVUPS Y14, %d(DI)", dxa+32)
 				}
 				continue
 			}
-			inited := [2]bool{}
-			for _, t := range terms {
-				for _, g := range k.byKey(func(kj int) int { _, sh := k.dyShift(kj); return sh }) {
-					_, sh := k.dyShift(g[0])
-					load(fmt.Sprintf("%d(BX)", 4*t.q*k.W/2+32*j+4*sh), sh, j == 0, j == nb-1, "Y2", "Y15")
-					for _, kj := range g {
-						odd, _ := k.dyShift(kj)
-						acc := b2i(odd)
-						w := 32 * (t.kr*k.K + kj)
-						if !inited[acc] {
-							p("VMULPS %d(DX), Y2, Y%d", w, acc)
-							inited[acc] = true
-							continue
-						}
-						p("VFMADD231PS %d(DX), Y2, Y%d", w, acc)
-					}
+			var rs [2]string // the even and the odd columns' sums, or zero where no tap reaches them
+			for i, a := range []int{e, od} {
+				rs[i] = "Y14"
+				if inited[a] {
+					rs[i] = fmt.Sprintf("Y%d", a)
+					p("VPERMPD $0xD8, %s, %s", rs[i], rs[i])
 				}
 			}
-			oreg := "Y1" // the odd columns' sums, or zero where no tap reaches them
-			if !inited[1] {
-				oreg = "Y14"
-			}
-			p("VPERMPD $0xD8, Y0, Y0")
-			if oreg == "Y1" {
-				p("VPERMPD $0xD8, Y1, Y1")
-			}
-			p("VUNPCKLPS %s, Y0, Y4", oreg)
-			p("VUNPCKHPS %s, Y0, Y5", oreg)
-			for h, r := range []string{"Y4", "Y5"} {
+			ereg, oreg := rs[0], rs[1]
+			p("VUNPCKLPS %s, %s, Y10", oreg, ereg)
+			p("VUNPCKHPS %s, %s, Y11", oreg, ereg)
+			for h, r := range []string{"Y10", "Y11"} {
 				if k.relu {
-					p("VCMPPS $1, %d(SI), Y14, Y6", dxa+32*h) // 0 < x
-					p("VANDPS Y6, %s, %s", r, r)
+					p("VCMPPS $1, %d(SI), Y14, Y12", dxa+32*h) // 0 < x
+					p("VANDPS Y12, %s, %s", r, r)
 				}
 				if !set {
 					p("VADDPS %d(DI), %s, %s", dxa+32*h, r, r)
