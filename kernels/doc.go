@@ -95,8 +95,8 @@
 // and the input gradient sums the even and the odd dx columns of a row
 // from shifted dy vectors and interleaves them with VUNPCKLPS /
 // VUNPCKHPS. The rest (other widths) copy each plane into a zero-padded
-// buffer, stride 2 splitting padded
-// rows into even and odd halves so that all loads are contiguous.
+// buffer, stride 2 splitting padded rows into even and odd halves so that
+// all loads are contiguous.
 //
 // Passes that write a fresh output (the forward, and the input gradient
 // when it overwrites dx) and move at least half the L3 (input and output
