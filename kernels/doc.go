@@ -71,8 +71,8 @@
 // of a row that reach past the row ends use masked loads, so no plane is
 // copied. The input gradient is the same kernel with the flipped filter
 // over dy, added to dx (masked by x > 0 through a fused ReLU). The stride-2
-// input gradients that dws2i* (below) does not take (5×5 with dilation 2,
-// other widths) are split by output parity: the dx rows (columns) of one
+// input gradients that dws2i* (below) does not take (5×5 with dilation 2
+// added to dx, other widths) are split by output parity: the dx rows (columns) of one
 // parity receive only the taps of one parity of the filter, so each of the
 // four classes is a small dense correlation of dy (1×1 to 3×3 taps for
 // K = 3, 5; all taps at even positions for dilation 2), whose two column
@@ -85,7 +85,7 @@
 // for two tap columns; with dilation 2 a plane's even and odd rows are
 // walked apart; dwwd* through row tables for other heights). The stride-2
 // passes on planes 16 or 32 wide (3×3 and 5×5; the input gradient of 5×5
-// with dilation 1 only) read the planes in place too (dws2f*, dws2w*,
+// with dilation 2 only when it sets dx) read the planes in place too (dws2f*, dws2w*,
 // dws2i*, gen_dws2.go): pairs of input vectors are split into their even
 // and odd columns by VSHUFPS, leaving the outputs in a fixed lane order
 // that one VPERMPD per stored vector (or per dy vector loaded) undoes; the

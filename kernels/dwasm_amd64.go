@@ -596,8 +596,18 @@ func dwBackwardInputSetAsm(dx, dy, w, x []float32, s DWConv) bool {
 	if !dwBackwardInputSetsAll(s) {
 		return false
 	}
-	dwBInJobs(s).do(s.C*s.N, 1, dwArgs{dx: dx, dy: dy, w: w, x: x, s: s, set: true})
+	dwBInJobsFor(s, true).do(s.C*s.N, 1, dwArgs{dx: dx, dy: dy, w: w, x: x, s: s, set: true})
 	return true
+}
+
+// dwBInJobsFor is dwBInJobs for the form of the pass: setting dx, the
+// direct stride-2 kernels take 5×5 of dilation 2 too, which adds to dx by
+// parity (see ikerns in gen_dws2.go).
+func dwBInJobsFor(s DWConv, set bool) *jobs[dwArgs] {
+	if set && dwS2ISetOK(s) {
+		return dwBInS2Jobs
+	}
+	return dwBInJobs(s)
 }
 
 type dwdrFunc func(in *float32, intab *int, out *float32, outtab *int, w *float32, coff *int, mf, ml *int32, nv, nb int)
@@ -992,7 +1002,7 @@ func dwBackwardBothAsm(dx, part, dy, w, x []float32, s DWConv, set bool) int {
 // dwBackwardInputSetsAll reports whether dwBackwardInputSetAsm writes dx
 // itself for s.
 func dwBackwardInputSetsAll(s DWConv) bool {
-	if dwDirectOK(s) || dwS2IOK(s) {
+	if dwDirectOK(s) || dwS2ISetOK(s) {
 		return true
 	}
 	if !dwParityOK(s) {
@@ -1008,7 +1018,7 @@ func dwBackwardInputSetsAll(s DWConv) bool {
 
 func dwBackwardBothBody(a *dwArgs, lo, hi int) {
 	s := a.s
-	weight, input := dwBWJobs(s).body, dwBInJobs(s).body
+	weight, input := dwBWJobs(s).body, dwBInJobsFor(s, a.set).body
 	// lo and hi count dwUnits, as in dwBackwardWeightAsm.
 	u := dwUnitsOf(s)
 	blk := max(1, dwBothBlock/(s.H*s.W)/u.g)

@@ -132,14 +132,22 @@ type dws2iFunc func(dx *float32, x *float32, wt *float32, pairs int, np int, dy 
 // dws2iTab: [K==5][D==2][W==32][relu][set].
 var dws2iTab [2][2][2][2][2]dws2iFunc
 
-// dwS2IOK reports whether the direct stride-2 input-gradient kernels take
-// s: 3×3, or 5×5 with dilation 1 (see gen_dws2.go's ikerns), "same"
-// padding, planes 16 or 32 wide and an even height from 4 (the first and
-// the last pair of dx rows, which reach past the plane's dy rows, apart).
-// They write every element of dx in the set form, dilation 2 included
-// (zeros where no tap reaches).
+// dwS2IOK reports whether the direct stride-2 input-gradient kernels that
+// add to dx take s: 3×3, or 5×5 with dilation 1 (see gen_dws2.go's
+// ikerns), "same" padding, planes 16 or 32 wide and an even height from
+// 4 (the first and the last pair of dx rows, which reach past the plane's
+// dy rows, apart).
 func dwS2IOK(s DWConv) bool {
-	return (s.K == 3 || s.K == 5 && s.Dilation == 1) && dwS2Shape(s) && s.H%2 == 0 && s.H >= 4
+	return (s.K == 3 || s.K == 5 && s.Dilation == 1) && dwS2ISetOK(s)
+}
+
+// dwS2ISetOK reports whether the direct stride-2 kernels that set dx take
+// s: 3×3 or 5×5 with the conditions of dwS2IOK, the height reaching at
+// least 4 pairs of dx rows for 5×5 of dilation 2 (whose first and last two
+// pairs reach past the dy rows). They write every element of dx,
+// dilation 2 included (zeros where no tap reaches).
+func dwS2ISetOK(s DWConv) bool {
+	return (s.K == 3 || s.K == 5) && dwS2Shape(s) && s.H%2 == 0 && s.H >= 4*((s.Pad+1)/2)
 }
 
 var dwBInS2Jobs = newJobs(dwBackwardInputS2Body)

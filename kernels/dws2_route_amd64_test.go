@@ -27,6 +27,9 @@ func TestDepthwiseStride2Routes(t *testing.T) {
 				if !dwBackwardInputSetsAll(s) && in {
 					t.Errorf("%dx%d K%d D%d: the direct input gradient writes all of dx", hw, hw, k, d)
 				}
+				if dwBInJobsFor(s, true) != dwBInS2Jobs || !dwBackwardInputSetsAll(s) {
+					t.Errorf("%dx%d K%d D%d: setting dx does not take the direct kernels", hw, hw, k, d)
+				}
 			}
 		}
 	}

@@ -1,9 +1,9 @@
 //go:build ignore
 
 // gen_dws2 writes dws2_amd64.s and dws2decl_amd64.go, the direct stride-2
-// 3×3 and 5×5 depthwise forward and weight-gradient kernels and the
-// input-gradient kernels (3×3, and 5×5 of dilation 1) for planes 16 and
-// 32 floats wide:
+// 3×3 and 5×5 depthwise forward, weight-gradient and input-gradient
+// kernels (5×5 of dilation 2 only in the form that sets dx; see ikerns)
+// for planes 16 and 32 floats wide:
 //
 //	go run gen_dws2.go
 //
@@ -59,7 +59,7 @@
 // 1.54-1.63 of dilation 2. The 5×5 weight gradient, whose old path paid
 // for a call per plane and pass besides the split, is generated in three
 // passes (see wpasses and w5kerns); the input gradient has no shuffle per
-// tap and is generated for 5×5 of dilation 1 (see ikerns).
+// tap and is generated for 5×5 too (see ikerns).
 package main
 
 import (
@@ -937,13 +937,25 @@ func kernSet(Ks []int, keep func(K, D, W int) bool) []kern {
 	return ks
 }
 
-// ikerns are the input-gradient kernels: 3×3 and 5×5 with dilation 1. At
-// 5×5 dilation 1 the kernels ran 1.4–2.2 times faster than the path by
-// output parity; with dilation 2 (only the even rows and columns of dx
-// receive taps, which the parity path alone touches) 0.81–1.19, so that
-// case keeps the parity path.
+// ikerns are the input-gradient kernels, 3×3 and 5×5. At 5×5 dilation 1
+// the kernels ran 1.4–2.2 times faster than the path by output parity.
+// With dilation 2 only the even rows and columns of dx receive taps, which
+// the parity path alone touches when it adds to dx: there the kernels that
+// add ran 0.92–1.10 of it, and are not generated; the kernels that set dx
+// (writing the zeros the parity path has to clear first) ran 1.00–1.25 at
+// one thread and 1.15–1.19 at two (batch 64, one process), and inside the
+// fused input-and-weight backward 1.05–1.38 and 1.10–1.18.
 func ikerns() []kern {
-	return kernSet([]int{3, 5}, func(K, D, W int) bool { return K == 3 || D == 1 })
+	return kernSet([]int{3, 5}, func(K, D, W int) bool { return true })
+}
+
+// iforms are the forms of the input-gradient kernel k that are generated:
+// adding to dx and setting it, or (5×5 of dilation 2) setting it only.
+func (k kern) iforms() []bool {
+	if k.K == 5 && k.D == 2 {
+		return []bool{true}
+	}
+	return []bool{false, true}
 }
 
 // w5kerns are the 5×5 weight-gradient kernels, three passes each (see
@@ -983,8 +995,9 @@ func main() {
 		k.wemit()
 	}
 	for _, k := range ikerns() {
-		k.iemit(false)
-		k.iemit(true)
+		for _, set := range k.iforms() {
+			k.iemit(set)
+		}
 	}
 	if err := os.WriteFile("dws2_amd64.s", b.Bytes(), 0o644); err != nil {
 		panic(err)
@@ -1004,7 +1017,7 @@ func main() {
 		}
 	}
 	for _, k := range ikerns() {
-		for _, set := range []bool{false, true} {
+		for _, set := range k.iforms() {
 			fmt.Fprintf(&d, "//go:noescape\nfunc %s(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)\n\n", k.iname(set))
 		}
 	}
@@ -1022,7 +1035,7 @@ func main() {
 		}
 	}
 	for _, k := range ikerns() {
-		for _, set := range []bool{false, true} {
+		for _, set := range k.iforms() {
 			fmt.Fprintf(&d, "\tdws2iTab[%d][%d][%d][%d][%d] = %s\n", k.K/5, k.D-1, k.W/32, b2i(k.relu), b2i(set), k.iname(set))
 		}
 	}
