@@ -44,26 +44,6 @@ DATA dws2R2<>+24(SB)/4, $0
 DATA dws2R2<>+28(SB)/4, $0
 GLOBL dws2R2<>(SB), RODATA|NOPTR, $32
 
-DATA dws2L4<>+0(SB)/4, $0
-DATA dws2L4<>+4(SB)/4, $0
-DATA dws2L4<>+8(SB)/4, $0
-DATA dws2L4<>+12(SB)/4, $0
-DATA dws2L4<>+16(SB)/4, $0xffffffff
-DATA dws2L4<>+20(SB)/4, $0xffffffff
-DATA dws2L4<>+24(SB)/4, $0xffffffff
-DATA dws2L4<>+28(SB)/4, $0xffffffff
-GLOBL dws2L4<>(SB), RODATA|NOPTR, $32
-
-DATA dws2R4<>+0(SB)/4, $0xffffffff
-DATA dws2R4<>+4(SB)/4, $0xffffffff
-DATA dws2R4<>+8(SB)/4, $0xffffffff
-DATA dws2R4<>+12(SB)/4, $0xffffffff
-DATA dws2R4<>+16(SB)/4, $0
-DATA dws2R4<>+20(SB)/4, $0
-DATA dws2R4<>+24(SB)/4, $0
-DATA dws2R4<>+28(SB)/4, $0
-GLOBL dws2R4<>(SB), RODATA|NOPTR, $32
-
 DATA dws2Z<>+0(SB)/4, $0
 DATA dws2Z<>+4(SB)/4, $0
 DATA dws2Z<>+8(SB)/4, $0

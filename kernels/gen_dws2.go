@@ -84,10 +84,10 @@ func b2i(v bool) int {
 }
 
 // Masks (int32 lanes, all ones where a lane may be read): dws2L<n> leaves
-// out the first n lanes, dws2R<n> the last n (n = 2 for the input pairs of
-// K = 3 and of K = 5 with dilation 1, 4 for K = 5 with dilation 2, 1 for
-// the shifted dy vectors of the input gradient).
-var maskNs = []int{1, 2, 4}
+// out the first n lanes, dws2R<n> the last n, for the dy vectors loaded
+// n floats over at a row's ends (the weight and input gradients shift dy
+// by one or two outputs).
+var maskNs = []int{1, 2}
 
 func masks() {
 	for _, n := range maskNs {
@@ -115,9 +115,9 @@ func masks() {
 	}
 }
 
-// Registers: accumulators Y0–Y7 (output row t of the group, block j:
-// Y(t·nb+j)); the loaded pair and its tap vector Y8–Y13, two sets in turn;
-// zero Y14; the edge mask Y15.
+// Forward registers: accumulators Y0–Y7 (output row t of the group, block
+// j: Y(t·nb+j)); the pairs and splits Y8–Y13 (see split and groupTaps);
+// zero Y14; Y15 the weight or scratch.
 type kern struct {
 	K, D, W int
 	relu    bool
