@@ -568,16 +568,18 @@ func dwForwardAsmBody(a *dwArgs, lo, hi int) {
 }
 
 func dwBackwardInputAsm(dx, dy, w, x []float32, s DWConv) {
-	dwBInJobs(s).do(s.C*s.N, 1, dwArgs{dx: dx, dy: dy, w: w, x: x, s: s})
+	dwBInJobs(s, false).do(s.C*s.N, 1, dwArgs{dx: dx, dy: dy, w: w, x: x, s: s})
 }
 
-// dwBInJobs picks the input-gradient kernels for s: direct, by parity or
-// padded.
-func dwBInJobs(s DWConv) *jobs[dwArgs] {
+// dwBInJobs picks the input-gradient kernels for s and the form of the
+// pass (set: writing dx, not adding to it): direct, by parity or padded.
+// The direct stride-2 kernels that set dx take 5×5 of dilation 2 too,
+// which adds to dx by parity (see ikerns in gen_dws2.go).
+func dwBInJobs(s DWConv, set bool) *jobs[dwArgs] {
 	switch {
 	case dwDirectOK(s):
 		return dwBInDirectJobs
-	case dwS2IOK(s):
+	case dwS2IOK(s) || set && dwS2ISetOK(s):
 		return dwBInS2Jobs
 	case dwParityOK(s):
 		return dwBInParityJobs
@@ -596,18 +598,8 @@ func dwBackwardInputSetAsm(dx, dy, w, x []float32, s DWConv) bool {
 	if !dwBackwardInputSetsAll(s) {
 		return false
 	}
-	dwBInJobsFor(s, true).do(s.C*s.N, 1, dwArgs{dx: dx, dy: dy, w: w, x: x, s: s, set: true})
+	dwBInJobs(s, true).do(s.C*s.N, 1, dwArgs{dx: dx, dy: dy, w: w, x: x, s: s, set: true})
 	return true
-}
-
-// dwBInJobsFor is dwBInJobs for the form of the pass: setting dx, the
-// direct stride-2 kernels take 5×5 of dilation 2 too, which adds to dx by
-// parity (see ikerns in gen_dws2.go).
-func dwBInJobsFor(s DWConv, set bool) *jobs[dwArgs] {
-	if set && dwS2ISetOK(s) {
-		return dwBInS2Jobs
-	}
-	return dwBInJobs(s)
 }
 
 type dwdrFunc func(in *float32, intab *int, out *float32, outtab *int, w *float32, coff *int, mf, ml *int32, nv, nb int)
@@ -1018,7 +1010,7 @@ func dwBackwardInputSetsAll(s DWConv) bool {
 
 func dwBackwardBothBody(a *dwArgs, lo, hi int) {
 	s := a.s
-	weight, input := dwBWJobs(s).body, dwBInJobsFor(s, a.set).body
+	weight, input := dwBWJobs(s).body, dwBInJobs(s, a.set).body
 	// lo and hi count dwUnits, as in dwBackwardWeightAsm.
 	u := dwUnitsOf(s)
 	blk := max(1, dwBothBlock/(s.H*s.W)/u.g)

@@ -16,18 +16,17 @@ func dws2Rows(W int) int { return 128 / W }
 // dws2fTab: [K==5][D==2][W==32][relu].
 var dws2fTab [2][2][2][2]dws2fFunc
 
-// dwS2Shape reports what all the direct stride-2 kernels need of s:
-// stride 2, "same" padding and planes 16 or 32 floats wide, with the
-// direct kernels on.
+// dwS2Shape reports what all the direct stride-2 kernels need of s: a
+// 3×3 or 5×5 filter, stride 2, "same" padding and planes 16 or 32 floats
+// wide, with the direct kernels on.
 func dwS2Shape(s DWConv) bool {
-	return dwDirectOn && s.Stride == 2 && 2*s.Pad == s.Dilation*(s.K-1) && (s.W == 16 || s.W == 32)
+	return dwDirectOn && (s.K == 3 || s.K == 5) && s.Stride == 2 && 2*s.Pad == s.Dilation*(s.K-1) && (s.W == 16 || s.W == 32)
 }
 
 // dwS2OK reports whether the direct stride-2 forward kernels take s: a
-// 3×3 or 5×5 filter and a height that is a whole number of groups of
-// output rows.
+// height that is a whole number of groups of output rows.
 func dwS2OK(s DWConv) bool {
-	return (s.K == 3 || s.K == 5) && dwS2Shape(s) && s.H > 0 && s.H%(2*dws2Rows(s.W)) == 0
+	return dwS2Shape(s) && s.H > 0 && s.H%(2*dws2Rows(s.W)) == 0
 }
 
 var dwFwdS2Jobs = newJobs(dwForwardS2Body)
@@ -83,10 +82,10 @@ var dws2wTab [2][2][2]dws2wFunc
 var dws2w5Tab [2][2][2][3]dws2wFunc
 
 // dwS2WOK reports whether the direct stride-2 weight-gradient kernels take
-// s: 3×3 or 5×5, and a height that is a multiple of 4 from 8 up (whole
-// pairs of output rows, the first and the last apart).
+// s: a height that is a multiple of 4 from 8 up (whole pairs of output
+// rows, the first and the last apart).
 func dwS2WOK(s DWConv) bool {
-	return (s.K == 3 || s.K == 5) && dwS2Shape(s) && s.H%4 == 0 && s.H >= 8
+	return dwS2Shape(s) && s.H%4 == 0 && s.H >= 8
 }
 
 var dwBWS2Jobs = newJobs(dwBackwardWeightS2Body)
@@ -147,7 +146,7 @@ func dwS2IOK(s DWConv) bool {
 // pairs reach past the dy rows). They write every element of dx,
 // dilation 2 included (zeros where no tap reaches).
 func dwS2ISetOK(s DWConv) bool {
-	return (s.K == 3 || s.K == 5) && dwS2Shape(s) && s.H%2 == 0 && s.H >= 4*((s.Pad+1)/2)
+	return dwS2Shape(s) && s.H%2 == 0 && s.H >= 4*((s.Pad+1)/2)
 }
 
 var dwBInS2Jobs = newJobs(dwBackwardInputS2Body)

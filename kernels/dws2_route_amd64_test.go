@@ -21,13 +21,13 @@ func TestDepthwiseStride2Routes(t *testing.T) {
 					t.Errorf("%dx%d K%d D%d: forward %v weight %v input %v, want %v %v %v",
 						hw, hw, k, d, dwS2OK(s), dwS2WOK(s), dwS2IOK(s), fwd, wgt, in)
 				}
-				if in && dwBInJobs(s) != dwBInS2Jobs || wgt && dwBWJobs(s) != dwBWS2Jobs {
+				if in && dwBInJobs(s, false) != dwBInS2Jobs || wgt && dwBWJobs(s) != dwBWS2Jobs {
 					t.Errorf("%dx%d K%d D%d: not dispatched to the direct jobs", hw, hw, k, d)
 				}
 				if !dwBackwardInputSetsAll(s) && in {
 					t.Errorf("%dx%d K%d D%d: the direct input gradient writes all of dx", hw, hw, k, d)
 				}
-				if dwBInJobsFor(s, true) != dwBInS2Jobs || !dwBackwardInputSetsAll(s) {
+				if dwBInJobs(s, true) != dwBInS2Jobs || !dwBackwardInputSetsAll(s) {
 					t.Errorf("%dx%d K%d D%d: setting dx does not take the direct kernels", hw, hw, k, d)
 				}
 			}
