@@ -137,8 +137,7 @@ func (k kern) nb() int { return k.W / 16 }
 func (k kern) rowsPer() int { return 8 / k.nb() }
 
 // byKey returns the filter columns 0..K-1 grouped by key (the taps that
-// share a loaded pair, or a dy shift), groups in the order of their first
-// column.
+// share a dy shift), groups in the order of their first column.
 func (k kern) byKey(key func(kj int) int) [][]int {
 	var gs [][]int
 	at := map[int]int{}
@@ -200,12 +199,12 @@ func load(addr string, s int, first, last bool, dst, mask string) {
 // inverse: output o sits in lane lanes[o].
 var lanes = [8]int{0, 1, 4, 5, 2, 3, 6, 7}
 
-// shiftIdx is the VPERMPD-free shift of a block's tap vector by h = ±1
-// outputs: the VPERMPS indices that give lane L the lane of output
-// lanes[L]+h, where the output that falls off the block (h < 0: output
-// 0; h > 0: output 7) takes the lane of the one that wraps around, so
-// that the same permute of the neighbouring block puts the output that
-// carries in on that lane, for one VBLENDPS (carryMask) to take.
+// shiftIdx is the shift of a block's tap vector by h = ±1 or ±2 outputs:
+// the VPERMPS indices that give lane L the lane of output lanes[L]+h,
+// where the outputs that fall off the block (h < 0: the first -h; h > 0:
+// the last h) take the lanes of those that wrap around, so that the same
+// permute of the neighbouring block puts the outputs that carry in on
+// those lanes, for one VBLENDPS (carryMask) to take.
 func shiftIdx(h int) [8]int {
 	var idx [8]int
 	for L := range idx {
@@ -268,6 +267,16 @@ type ftap struct {
 	h   int
 }
 
+// splitsOf reports which splits the taps ts read: the even (E) and the
+// odd (O) columns.
+func splitsOf(ts []ftap) (needE, needO bool) {
+	for _, t := range ts {
+		needE = needE || !t.odd
+		needO = needO || t.odd
+	}
+	return needE, needO
+}
+
 func (k kern) ftaps() []ftap {
 	var ts []ftap
 	for kj := 0; kj < k.K; kj++ {
@@ -323,14 +332,12 @@ func (k kern) idxRegs() map[int]string {
 // the row's ends. No load reaches past the row.
 func (k kern) split(a int) [][]string {
 	nb, ts, shifts, held := k.nb(), k.ftaps(), k.fshifts(), k.idxRegs()
-	needE, needO := false, false
 	for _, t := range ts {
 		if t.h < -1 || t.h > 1 {
 			panic("gen_dws2: forward taps more than one output away")
 		}
-		needE = needE || !t.odd
-		needO = needO || t.odd
 	}
+	needE, needO := splitsOf(ts)
 	reg := func(j, i int) string { return fmt.Sprintf("Y%d", 8+3*j+i) }
 	base := func(j int, odd bool) string { return reg(j, 2-2*b2i(odd)) }
 	if k.D == 2 {
@@ -458,6 +465,7 @@ func (k kern) store(inited []bool) {
 func (k kern) groupTaps(top, bottom bool) {
 	offs, uses := k.rows()
 	nb, R, ts := k.nb(), k.rowsPer(), k.ftaps()
+	needE, needO := splitsOf(ts)
 	inited := make([]bool, R*nb)
 	y := func(i int) string { return fmt.Sprintf("Y%d", i) }
 	for _, off := range offs {
@@ -469,11 +477,19 @@ func (k kern) groupTaps(top, bottom bool) {
 			e, o, t := y(8+2*j), y(9+2*j), y(12+j)
 			p("VMOVUPS %d(SI), %s", a+64*j, e)
 			p("VMOVUPS %d(SI), %s", a+64*j+32, t)
-			p("VSHUFPS $0xDD, %s, %s, %s", t, e, o)
-			p("VSHUFPS $0x88, %s, %s, %s", t, e, e)
+			if needO {
+				p("VSHUFPS $0xDD, %s, %s, %s", t, e, o)
+			}
+			if needE {
+				p("VSHUFPS $0x88, %s, %s, %s", t, e, e)
+			}
 			if k.relu {
-				p("VMAXPS Y14, %s, %s", e, e)
-				p("VMAXPS Y14, %s, %s", o, o)
+				if needE {
+					p("VMAXPS Y14, %s, %s", e, e)
+				}
+				if needO {
+					p("VMAXPS Y14, %s, %s", o, o)
+				}
 			}
 		}
 		for kj, tp := range ts {
@@ -633,14 +649,12 @@ type wregs struct {
 
 func (k kern) wregs(ps wpass) wregs {
 	r := wregs{ts: k.ftaps()[ps.kj0 : ps.kj0+ps.nk], dy: map[int][2]string{}, split: map[bool]string{}}
-	needE, needO := false, false
 	for _, t := range r.ts {
 		if !slices.Contains(r.hs, t.h) {
 			r.hs = append(r.hs, t.h)
 		}
-		needE = needE || !t.odd
-		needO = needO || t.odd
 	}
+	needE, needO := splitsOf(r.ts)
 	next := k.K * ps.nk
 	reg := func() string {
 		if next > 15 {
