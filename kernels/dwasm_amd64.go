@@ -274,9 +274,9 @@ var dwStreamMin = func() int { return Detected.L3 / 2 }
 // pass moves at least dwStreamMin bytes, out starts on a 32-byte boundary
 // (VMOVNTPS faults on unaligned addresses; the planes and rows are whole
 // vectors from there) and its rows fit the kernels' block buffer (up to
-// 64 floats: every DARTS map on CIFAR).
+// dwdpStageW floats: every DARTS map on CIFAR).
 func dwStreamOut(out []float32, moved int, s DWConv) bool {
-	return dwStreamOn && moved >= dwStreamMin() && s.W <= 64 && len(out) > 0 && addr(&out[0])%32 == 0
+	return dwStreamOn && moved >= dwStreamMin() && s.W <= dwdpStageW && len(out) > 0 && addr(&out[0])%32 == 0
 }
 
 // dwdpPick returns the table-free kernel [ik][id][iv], in its

@@ -14,6 +14,10 @@ const (
 	dwVarM3  = 4
 )
 
+// dwdpStageW is the widest row, in floats, that the non-temporal dwdp
+// kernels' block buffer holds (dintStageW in gen_dw.go).
+const dwdpStageW = 64
+
 //go:noescape
 func dwfK3D1S1R8M0(y *float32, ldy int, x *float32, ldx int, w *float32, coff *int, nv int, m *float32, ldm int)
 

@@ -1383,6 +1383,7 @@ func writeDecls() {
 		fmt.Fprintf(&d, "\t%s = %d\n", n, iv)
 	}
 	d.WriteString(")\n\n")
+	fmt.Fprintf(&d, "// dwdpStageW is the widest row, in floats, that the non-temporal dwdp\n// kernels' block buffer holds (dintStageW in gen_dw.go).\nconst dwdpStageW = %d\n\n", dintStageW)
 	var ft bytes.Buffer
 	ft.WriteString("func init() {\n")
 	for ik, K := range []int{3, 5} {
