@@ -132,14 +132,16 @@ func dwCases() []DWConv {
 		}
 	}
 	// Stride 2, "same" padding, W 16 or 32: the direct stride-2 kernels.
-	// Forward: whole groups of output rows (8 at W = 16, 4 at W = 32): a
-	// single group, first and last group only, one and two middle groups.
-	// Weight gradient: H a multiple of 4 from 8. Input gradient: even H
-	// from 4 (4 and 6: first and last pair of dx rows only, one middle
-	// pair). Three planes per channel.
+	// Forward: whole groups of output rows (1, 2 or 4 by filter and width,
+	// see dws2fRowsTab): a single group, the edge groups only, one and more
+	// middle groups, and heights the kernels leave to the old path (2 or 3
+	// groups where the edges take 4). Weight gradient: H a multiple of 4
+	// from 8. Input gradient: even H from 4 (4 and 6: first and last pair
+	// of dx rows only, one middle pair). Three planes per channel.
 	for _, k := range []int{3, 5} {
 		for _, d := range []int{1, 2} {
-			for _, hw := range [][2]int{{16, 16}, {32, 16}, {48, 16}, {8, 32}, {16, 32}, {24, 32}, {32, 32}, {4, 16}, {6, 32}} {
+			for _, hw := range [][2]int{{16, 16}, {32, 16}, {48, 16}, {8, 32}, {16, 32}, {24, 32}, {32, 32}, {4, 16}, {6, 32},
+				{2, 32}, {4, 32}, {10, 32}, {8, 16}, {12, 16}} {
 				for _, relu := range []bool{false, true} {
 					cs = append(cs, DWConv{C: 2, N: 3, H: hw[0], W: hw[1], K: k, Stride: 2, Pad: d * (k - 1) / 2, Dilation: d, ReLUIn: relu})
 				}

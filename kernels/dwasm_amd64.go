@@ -490,6 +490,8 @@ func dwForwardAsm(y, x, w []float32, s DWConv) {
 	switch {
 	case dwDirectOK(s):
 		dwFwdDirectJobs.do(s.C*s.N, 1, a)
+	case dwS2EEOK(s):
+		dwFwdS2EEJobs.do(s.C*s.N, 1, a)
 	case dwS2OK(s):
 		dwFwdS2Jobs.do(s.C*s.N, 1, a)
 	default:

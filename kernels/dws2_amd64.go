@@ -5,16 +5,26 @@ package kernels
 //go:generate go run gen_dws2.go
 
 // dws2fFunc is a direct stride-2 forward kernel (gen_dws2.go): np planes
-// of one channel, groups of dws2Rows(W) output rows, weights broadcast in
+// of one channel, groups of dws2fRows output rows, weights broadcast in
 // wt.
 type dws2fFunc func(y *float32, x *float32, wt *float32, groups int, np int)
 
-// dws2Rows is the number of output rows the kernels for width W compute at
-// a time (8 accumulators: 8 rows of one vector, or 4 rows of two).
-func dws2Rows(W int) int { return 128 / W }
-
 // dws2fTab: [K==5][D==2][W==32][relu].
 var dws2fTab [2][2][2][2]dws2fFunc
+
+// dws2fRowsTab: [K==5][D==2][W==32] the number of output rows a forward
+// kernel computes at a time (a group) and the fewest groups a plane of
+// more than one must have (those at its top and at its bottom that reach
+// past it).
+var dws2fRowsTab [2][2][2][2]int
+
+// dws2fRows returns the rows of a group and the fewest groups of the
+// forward kernel of s.
+func dws2fRows(s DWConv) (rows, edge int) {
+	ik, id, _ := dwIdx(s)
+	r := dws2fRowsTab[ik][id][b2i(s.W == 32)]
+	return r[0], r[1]
+}
 
 // dwS2Shape reports what all the direct stride-2 kernels need of s: a
 // 3×3 or 5×5 filter, stride 2, "same" padding and planes 16 or 32 floats
@@ -24,9 +34,15 @@ func dwS2Shape(s DWConv) bool {
 }
 
 // dwS2OK reports whether the direct stride-2 forward kernels take s: a
-// height that is a whole number of groups of output rows.
+// height that is a whole number of groups of output rows, one group or as
+// many as the plane's edges take.
 func dwS2OK(s DWConv) bool {
-	return dwS2Shape(s) && s.H > 0 && s.H%(2*dws2Rows(s.W)) == 0
+	if !dwS2Shape(s) || s.H <= 0 {
+		return false
+	}
+	rows, edge := dws2fRows(s)
+	groups := s.H / (2 * rows)
+	return s.H%(2*rows) == 0 && (groups == 1 || groups >= edge)
 }
 
 var dwFwdS2Jobs = newJobs(dwForwardS2Body)
@@ -38,14 +54,85 @@ func dwForwardS2Body(a *dwArgs, lo, hi int) {
 	hw, ohw := s.H*s.W, s.H*s.W/4
 	ik, id, _ := dwIdx(s)
 	fn := dws2fTab[ik][id][b2i(s.W == 32)][b2i(s.ReLUIn)]
+	rows, _ := dws2fRows(s)
 	if lo >= hi {
 		return
 	}
 	_ = a.x[hi*hw-1]
 	_ = a.y[hi*ohw-1]
 	dws2Runs(a, lo, hi, func(p, e int, wt *float32) {
-		fn(&a.y[p*ohw], &a.x[p*hw], wt, s.H/(2*dws2Rows(s.W)), e-p)
+		fn(&a.y[p*ohw], &a.x[p*hw], wt, s.H/(2*rows), e-p)
 	})
+}
+
+// dws2eFunc stores the even columns of every other row of src (rows
+// rows), rectified or not (gen_dws2.go's eemit).
+type dws2eFunc func(dst *float32, src *float32, rows int)
+
+// dws2eTab: [W==32][relu].
+var dws2eTab [2][2]dws2eFunc
+
+// dwS2EE is the pass that a forward s of dilation 2 and stride 2 with
+// "same" padding is on the even rows and columns of its planes (the only
+// ones its taps meet): output o reads input 2o+2k-2P' = 2(o+k-P'), so it
+// is the stride-1, dilation-1 forward with padding P' = (K-1)/2 over the
+// plane of those rows and columns, which is the output plane's size.
+func dwS2EE(s DWConv) DWConv {
+	return DWConv{C: s.C, N: s.N, H: s.H / 2, W: s.W / 2, K: s.K, Stride: 1, Pad: (s.K - 1) / 2, Dilation: 1}
+}
+
+// dwS2EEOK reports whether the forward of s runs as dwS2EE: 5×5 of
+// dilation 2, planes 16 or 32 wide of an even height, and the table-free
+// stride-1 kernels taking the smaller plane (its height a multiple of 8).
+// Against the stride-2 kernels (batch 64, one thread, alternating calls
+// in one process): 5×5 1.47-1.48 on 32×32 planes (C16), 1.15-1.18 on
+// 16×16 (C32); 3×3, whose taps do less with each row gathered, 0.97-1.06
+// and 0.89-0.92, so it stays with them.
+func dwS2EEOK(s DWConv) bool {
+	if !dwS2Shape(s) || s.K != 5 || s.Dilation != 2 || s.H%2 != 0 {
+		return false
+	}
+	e := dwS2EE(s)
+	return dwDirectOK(e) && dwRowsOK(e)
+}
+
+var dwFwdS2EEJobs = newJobs(dwForwardS2EEBody)
+
+// dwS2EEChunk is the size in floats of the buffer of gathered planes that
+// dwForwardS2EEBody fills and convolves at a time: 16 KiB, in L1.
+const dwS2EEChunk = 4096
+
+// dwForwardS2EEBody runs planes lo..hi of a forward of dilation 2 and
+// stride 2 (dwS2EEOK): a chunk of planes at a time, it gathers their even
+// rows and columns into a buffer (rectified when the ReLU is fused) and
+// runs the table-free stride-1 kernel over it into y. The stride-2
+// kernels (gen_dws2.go) shift taps or sums into place; after the gather
+// the stride-1 kernels take the taps with no shuffle.
+func dwForwardS2EEBody(a *dwArgs, lo, hi int) {
+	s := a.s
+	e := dwS2EE(s)
+	hw, ohw, kk := s.H*s.W, e.H*e.W, s.K*s.K
+	if lo >= hi {
+		return
+	}
+	_ = a.x[hi*hw-1]
+	_ = a.y[hi*ohw-1]
+	ik, _, _ := dwIdx(s)
+	gather := dws2eTab[b2i(s.W == 32)][b2i(s.ReLUIn)]
+	fn := dwdpPick(dwStreamOut(a.y, 4*(len(a.x)+len(a.y)), e), ik, 0, dwVarM0)
+	t := getDWTabs(e)
+	defer putDWTabs(t)
+	bp := getScratch(dwS2EEChunk + 8)
+	defer putScratch(bp)
+	buf := aligned32(*bp)
+	per := max(1, dwS2EEChunk/ohw)
+	for p := lo; p < hi; {
+		c := p / s.N
+		n := min(hi, (c+1)*s.N, p+per) - p
+		gather(&buf[0], &a.x[p*hw], n*e.H)
+		dwDirectRun(fn, a.y[p*ohw:], buf, nil, &a.w[c*kk], t, e, 0, n)
+		p += n
+	}
 }
 
 // dws2Runs calls run for each run [p, e) of planes lo..hi of one channel,

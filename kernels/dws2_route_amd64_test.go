@@ -27,6 +27,9 @@ func TestDepthwiseStride2Routes(t *testing.T) {
 				if !dwBackwardInputSetsAll(s) && in {
 					t.Errorf("%dx%d K%d D%d: the direct input gradient writes all of dx", hw, hw, k, d)
 				}
+				if ee := k == 5 && d == 2; dwS2EEOK(s) != ee {
+					t.Errorf("%dx%d K%d D%d: forward on the even rows and columns %v, want %v", hw, hw, k, d, dwS2EEOK(s), ee)
+				}
 				if dwBInJobs(s, true) != dwBInS2Jobs || !dwBackwardInputSetsAll(s) {
 					t.Errorf("%dx%d K%d D%d: setting dx does not take the direct kernels", hw, hw, k, d)
 				}
@@ -39,7 +42,7 @@ func TestDepthwiseStride2Routes(t *testing.T) {
 		{C: 2, N: 2, H: 32, W: 32, K: 3, Stride: 2, Pad: 0, Dilation: 1}, // padding
 		{C: 2, N: 2, H: 32, W: 32, K: 3, Stride: 1, Pad: 1, Dilation: 1}, // stride 1
 	} {
-		if dwS2OK(s) || dwS2WOK(s) || dwS2IOK(s) {
+		if dwS2OK(s) || dwS2WOK(s) || dwS2IOK(s) || dwS2EEOK(s) {
 			t.Errorf("%+v: taken by a direct stride-2 kernel", s)
 		}
 	}
@@ -47,7 +50,8 @@ func TestDepthwiseStride2Routes(t *testing.T) {
 	dwDirectOn = false
 	defer func() { dwDirectOn = prev }()
 	s := DWConv{C: 16, N: 64, H: 32, W: 32, K: 3, Stride: 2, Pad: 1, Dilation: 1}
-	if dwS2OK(s) || dwS2WOK(s) || dwS2IOK(s) {
+	dwS2EEShape := DWConv{C: 16, N: 64, H: 32, W: 32, K: 5, Stride: 2, Pad: 4, Dilation: 2}
+	if dwS2OK(s) || dwS2WOK(s) || dwS2IOK(s) || dwS2EEOK(dwS2EEShape) {
 		t.Error("dwDirectOn = false leaves the direct stride-2 kernels on")
 	}
 }

@@ -232,7 +232,23 @@ func dws2iK5D2W32R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, d
 //go:noescape
 func dws2iK5D2W32R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
 
+//go:noescape
+func dws2eW16R0(dst *float32, src *float32, rows int)
+
+//go:noescape
+func dws2eW16R1(dst *float32, src *float32, rows int)
+
+//go:noescape
+func dws2eW32R0(dst *float32, src *float32, rows int)
+
+//go:noescape
+func dws2eW32R1(dst *float32, src *float32, rows int)
+
 func init() {
+	dws2eTab[0][0] = dws2eW16R0
+	dws2eTab[0][1] = dws2eW16R1
+	dws2eTab[1][0] = dws2eW32R0
+	dws2eTab[1][1] = dws2eW32R1
 	dws2fTab[0][0][0][0] = dws2fK3D1W16R0
 	dws2wTab[0][0][0] = dws2wK3D1W16R0
 	dws2fTab[0][0][0][1] = dws2fK3D1W16R1
@@ -257,6 +273,14 @@ func init() {
 	dws2fTab[1][1][0][1] = dws2fK5D2W16R1
 	dws2fTab[1][1][1][0] = dws2fK5D2W32R0
 	dws2fTab[1][1][1][1] = dws2fK5D2W32R1
+	dws2fRowsTab[0][0][0] = [2]int{4, 2}
+	dws2fRowsTab[0][0][1] = [2]int{2, 2}
+	dws2fRowsTab[0][1][0] = [2]int{8, 2}
+	dws2fRowsTab[0][1][1] = [2]int{4, 2}
+	dws2fRowsTab[1][0][0] = [2]int{4, 2}
+	dws2fRowsTab[1][0][1] = [2]int{1, 2}
+	dws2fRowsTab[1][1][0] = [2]int{8, 2}
+	dws2fRowsTab[1][1][1] = [2]int{1, 4}
 	dws2w5Tab[0][0][0][0] = dws2wK5D1W16R0P0
 	dws2w5Tab[0][0][0][1] = dws2wK5D1W16R0P1
 	dws2w5Tab[0][0][0][2] = dws2wK5D1W16R0P2

@@ -9,10 +9,12 @@
 //
 // dws2fK<K>D<D>W<W>R<relu>(y, x, wt *float32, groups, np int) computes np
 // planes of one channel, each H = 2·G·groups rows of W floats (x,
-// contiguous), into H/2 rows of W/2 (y), G output rows at a time (G = 8
-// for W = 16, 4 for W = 32), with "same" padding P = D·(K-1)/2 and the
+// contiguous), into H/2 rows of W/2 (y), G output rows at a time (see
+// rowsPer; generated into dws2fRowsTab with the fewest groups a plane of
+// more than one needs: edges), with "same" padding P = D·(K-1)/2 and the
 // input rectified when relu. wt holds the K·K weights, each broadcast to 8
-// floats.
+// floats. dws2eW<W>R<relu> (eemit) gathers the even columns of the even
+// rows, which a forward of dilation 2 reads alone (see dwForwardS2EEBody).
 //
 // Output column o of tap column kj reads input column 2o+c, c = kj·D-P.
 // The forward (see split) loads each 16-column block of an input row as
@@ -27,8 +29,18 @@
 // as exactly its own vectors. The sums are put back in order by one
 // VPERMPD per stored vector. Each input row is split once per group of
 // output rows and multiplied into every row of the group it feeds; the
-// first group of a plane skips the padding rows above it and the last
-// group those below.
+// groups at the top of a plane skip the padding rows above it and those
+// at the bottom the rows below. With dilation 1, and 5×5 of dilation 2 on
+// 32-wide planes, the forward shifts sums instead of taps (groupAcc): each
+// output row keeps one sum a block and shift, and shifts it once, so the
+// shifts cost a VPERMPS and a VBLENDPS a block, shift and output row
+// rather than a block, shift and input row of a group; the groups are
+// smaller (the sums take more registers). Against the tap-shifting
+// kernels, batch 64, one thread, alternating calls in one process:
+// 32-wide planes 1.09-1.24 (3×3, C16), 1.13-1.35 (5×5), 1.20-1.26 (5×5 of
+// dilation 2); 16-wide 1.13-1.18 (3×3, C32), 1.38-1.57 (5×5). With
+// dilation 2 the rows of a group are shared by more output rows, and the
+// 3×3 kernels and the 16-wide 5×5 ones lost (0.84-0.94) with it.
 //
 // The weight-gradient kernels dws2w* (see wpair) split each input row the
 // same way, once a pass, and shift dy instead: each split is multiplied by
@@ -133,8 +145,55 @@ func (k kern) pad() int { return k.D * (k.K - 1) / 2 }
 func (k kern) nb() int { return k.W / 16 }
 
 // rowsPer is the number of output rows of a group: 8 accumulators in all,
-// so that the FMA chains cover the FMA latency.
-func (k kern) rowsPer() int { return 8 / k.nb() }
+// so that the FMA chains cover the FMA latency; with accShift, as many
+// rows (a power of 2) as the registers left by the splits hold sums of.
+func (k kern) rowsPer() int {
+	if !k.accShift() {
+		return 8 / k.nb()
+	}
+	per := k.nb() * len(k.classes())
+	G := 1
+	for 2*G*per <= k.accBudget() && 2*G <= 8/k.nb() {
+		G *= 2
+	}
+	return G
+}
+
+// accShift reports whether the forward k sums each output row by the
+// shift of its taps (groupAcc) rather than shifting the taps (group,
+// groupTaps).
+func (k kern) accShift() bool { return k.D == 1 || k.K == 5 && k.W == 32 }
+
+// classes are the shifts h of the forward's taps, in increasing order (0
+// among them: the centre column).
+func (k kern) classes() []int {
+	var hs []int
+	for _, t := range k.ftaps() {
+		if !slices.Contains(hs, t.h) {
+			hs = append(hs, t.h)
+		}
+	}
+	sort.Ints(hs)
+	return hs
+}
+
+// accBudget is the number of registers groupAcc has for sums: 16 less the
+// splits of every block (E and O as the taps need them) and one for the
+// second vector of a pair, the zero (Y14) and, with two blocks, the weight
+// shared by both (Y15).
+func (k kern) accBudget() int {
+	needE, needO := splitsOf(k.ftaps())
+	return 16 - k.nb()*(b2i(needE)+b2i(needO)) - 1 - 1 - b2i(k.nb() == 2)
+}
+
+// edges are the numbers of groups at the top and at the bottom of a plane
+// whose rows reach past it: output row o reads input rows 2o-P .. 2o+P.
+func (k kern) edges() (top, bottom int) {
+	G := k.rowsPer()
+	top = max(1, ((k.pad()+1)/2+G-1)/G)
+	bottom = max(1, (k.pad()/2+G-1)/G)
+	return top, bottom
+}
 
 // byKey returns the filter columns 0..K-1 grouped by key (the taps that
 // share a dy shift), groups in the order of their first column.
@@ -524,6 +583,154 @@ func (k kern) groupTaps(top, bottom bool) {
 	k.store(inited)
 }
 
+// groupAcc is group for any filter, summing by shift instead of shifting
+// the taps: Σ_kj w·V(o+h) over the columns of one shift h is the shift by
+// h of Σ_kj w·V(o), so each output row keeps one sum a block and shift
+// (acc), every tap multiplies a split (E or O) as it is, and a row's sums
+// of shift h ≠ 0 are shifted once when the group ends (shiftBlocks, the
+// neighbouring block's carry or the padding's zero blended in) and added
+// to the sums of shift 0. The shifts then cost one VPERMPS and one
+// VBLENDPS a block, shift and output row, instead of a block, shift and
+// input row that a group reads. SI points at input row 2·oh, DI at output
+// row oh; the input rows at offsets (from 2·oh) under lo or from hi on lie
+// outside the plane and are skipped.
+func (k kern) groupAcc(lo, hi int) {
+	offs, uses := k.rows()
+	nb, G, ts, cls := k.nb(), k.rowsPer(), k.ftaps(), k.classes()
+	needE, needO := splitsOf(ts)
+	acc := func(t, j, h int) int { return (t*len(cls)+slices.Index(cls, h))*nb + j }
+	nacc := G * len(cls) * nb
+	free := []string{}
+	for r := nacc; r < 16; r++ {
+		if r == 14 || r == 15 && nb == 2 {
+			continue
+		}
+		free = append(free, fmt.Sprintf("Y%d", r))
+	}
+	take := func() string {
+		if len(free) == 0 {
+			panic("gen_dws2: groupAcc out of registers")
+		}
+		r := free[0]
+		free = free[1:]
+		return r
+	}
+	E, O := make([]string, nb), make([]string, nb)
+	for j := 0; j < nb; j++ {
+		E[j] = take()
+		if needO {
+			O[j] = take()
+		}
+	}
+	T := take()
+	inited := make([]bool, nacc)
+	for _, off := range offs {
+		if off < lo || off >= hi {
+			continue
+		}
+		a := 4 * off * k.W
+		if k.D == 2 && off+2*G > offs[len(offs)-1] {
+			// A row that the next group reads first: rows of dilation
+			// 2 are every other one, on which the hardware prefetchers
+			// fall behind.
+			for l := 0; l < 4*k.W; l += 64 {
+				p("PREFETCHT0 %d(SI)", a+l+4*2*G*k.W)
+			}
+		}
+		for j := 0; j < nb; j++ {
+			p("VMOVUPS %d(SI), %s", a+64*j, E[j])
+			p("VMOVUPS %d(SI), %s", a+64*j+32, T)
+			if needO {
+				p("VSHUFPS $0xDD, %s, %s, %s", T, E[j], O[j])
+			}
+			if needE {
+				p("VSHUFPS $0x88, %s, %s, %s", T, E[j], E[j])
+			}
+			if k.relu {
+				if needE {
+					p("VMAXPS Y14, %s, %s", E[j], E[j])
+				}
+				if needO {
+					p("VMAXPS Y14, %s, %s", O[j], O[j])
+				}
+			}
+		}
+		for kj, tp := range ts {
+			for _, u := range uses[off] {
+				w := fmt.Sprintf("%d(DX)", 32*(u.kr*k.K+kj))
+				if nb == 2 {
+					p("VMOVUPS %s, Y15", w)
+					w = "Y15"
+				}
+				for j := 0; j < nb; j++ {
+					v := E[j]
+					if tp.odd {
+						v = O[j]
+					}
+					a := acc(u.t, j, tp.h)
+					if !inited[a] {
+						p("VMULPS %s, %s, Y%d", w, v, a)
+						inited[a] = true
+						continue
+					}
+					p("VFMADD231PS %s, %s, Y%d", w, v, a)
+				}
+			}
+		}
+	}
+	idx := E[0]
+	for t := 0; t < G; t++ {
+		sums := make([]string, nb)
+		for j := range sums {
+			sums[j] = fmt.Sprintf("Y%d", acc(t, j, 0))
+			if !inited[acc(t, j, 0)] {
+				panic("gen_dws2: an output row without its centre tap")
+			}
+		}
+		for _, h := range cls {
+			if h == 0 || !inited[acc(t, 0, h)] {
+				continue
+			}
+			src := make([]string, nb)
+			for j := range src {
+				src[j] = fmt.Sprintf("Y%d", acc(t, j, h))
+			}
+			p("VMOVUPS %s<>(SB), %s", shiftName(h), idx)
+			shiftBlocks(h, idx, src, src)
+			for j := range src {
+				p("VADDPS %s, %s, %s", src[j], sums[j], sums[j])
+			}
+		}
+		for j, s := range sums {
+			p("VPERMPD $0xD8, %s, %s", s, s)
+			p("VMOVUPS %s, %d(DI)", s, 4*(t*k.W/2)+32*j)
+		}
+	}
+	p("ADDQ $%d, SI", 4*2*G*k.W)
+	p("ADDQ $%d, DI", 4*G*k.W/2)
+}
+
+// rowLoopEdges is rowLoop for the forward: top groups at the top and
+// bottom at the bottom (see edges) each skip the input rows past the
+// plane, R8-top-bottom middle ones between, R8 >= top+bottom; it uses CX.
+func rowLoopEdges(n string, G, top, bottom int, block func(lo, hi int)) {
+	const none = 1 << 20
+	for g := 0; g < top; g++ {
+		block(-2*g*G, none)
+	}
+	p("MOVQ R8, CX")
+	p("SUBQ $%d, CX", top+bottom)
+	p("JZ %s_last", n)
+	label(n + "_mid")
+	block(-none, none)
+	p("DECQ CX")
+	p("JNZ %s_mid", n)
+	label(n + "_last")
+	for e := bottom - 1; e >= 0; e-- {
+		block(-none, 2*(e+1)*G)
+	}
+}
+
 // rowLoop emits the walk down one plane of kernel n: the first block of
 // rows (top), R8-2 middle ones and the last (bottom), R8 >= 2; it uses CX.
 func rowLoop(n string, block func(top, bottom bool)) {
@@ -583,7 +790,7 @@ func (k kern) emit() {
 	n := k.name()
 	prologue(n, "y", "x", "wt", "groups")
 	g := k.groupTaps
-	if k.K == 3 {
+	if k.K == 3 && !k.accShift() {
 		g = k.group
 		for _, sh := range k.fshifts() {
 			if r, ok := k.idxRegs()[sh.h]; ok {
@@ -591,16 +798,69 @@ func (k kern) emit() {
 			}
 		}
 	}
+	const none = 1 << 20
+	ga := func(lo, hi int) { g(lo > -none, hi < none) }
+	if k.accShift() {
+		ga = k.groupAcc
+	}
+	G := k.rowsPer()
+	top, bottom := k.edges()
 	p("CMPQ R8, $1")
 	p("JEQ %s_single", n)
 	label(n + "_plane")
-	rowLoop(n, g)
+	rowLoopEdges(n, G, top, bottom, ga)
 	p("DECQ R9")
 	p("JNZ %s_plane", n)
 	p("JMP %s_done", n)
 	label(n + "_single")
-	g(true, true)
+	ga(0, 2*G)
 	epilogue(n, "single")
+}
+
+// eeAhead is how far (bytes, 16 rows of 32 floats) ahead the gather
+// prefetches its rows: every other row of a plane is read, on which the
+// hardware prefetchers fall behind (4 KiB ahead, against none, one
+// thread: 0.054-0.077 ms against 0.075-0.097 for the even rows of 4 MiB).
+const eeAhead = 4096
+
+// eemit writes dws2eW<W>R<relu>(dst, src *float32, rows int), which
+// stores the even columns of every other row of src (rows rows of W/2
+// floats, from rows 0, 2, 4, ... of planes W floats wide), rectified when
+// relu: the plane that a forward of dilation 2 and stride 2 reads (see
+// dwForwardS2EEBody). Each 16-column block is a pair split by VSHUFPS
+// (lane order 0 1 4 5 2 3 6 7) and put in order by one VPERMPD.
+func eemit(W int, relu bool) {
+	n := fmt.Sprintf("dws2eW%dR%d", W, b2i(relu))
+	fmt.Fprintf(&b, "// func %s(dst *float32, src *float32, rows int)\n", n)
+	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-24\n", n)
+	p("MOVQ dst+0(FP), DI")
+	p("MOVQ src+8(FP), SI")
+	p("MOVQ rows+16(FP), CX")
+	p("VXORPS Y14, Y14, Y14")
+	p("TESTQ CX, CX")
+	p("JZ %s_done", n)
+	label(n + "_row")
+	for l := 0; l < 4*W; l += 64 {
+		p("PREFETCHT0 %d(SI)", l+eeAhead)
+	}
+	for j := 0; j < W/16; j++ {
+		a, c := fmt.Sprintf("Y%d", 2*j), fmt.Sprintf("Y%d", 2*j+1)
+		p("VMOVUPS %d(SI), %s", 64*j, a)
+		p("VSHUFPS $0x88, %d(SI), %s, %s", 64*j+32, a, a)
+		if relu {
+			p("VMAXPS Y14, %s, %s", a, a)
+		}
+		p("VPERMPD $0xD8, %s, %s", a, c)
+		p("VMOVUPS %s, %d(DI)", c, 32*j)
+	}
+	p("ADDQ $%d, SI", 4*2*W)
+	p("ADDQ $%d, DI", 4*W/2)
+	p("DECQ CX")
+	p("JNZ %s_row", n)
+	label(n + "_done")
+	p("VZEROUPPER")
+	p("RET")
+	b.WriteString("\n")
 }
 
 // wname is the name of the weight-gradient kernel (of pass ip when the
@@ -1013,6 +1273,11 @@ func main() {
 			k.iemit(set)
 		}
 	}
+	for _, W := range []int{16, 32} {
+		for _, relu := range []bool{false, true} {
+			eemit(W, relu)
+		}
+	}
 	if err := os.WriteFile("dws2_amd64.s", b.Bytes(), 0o644); err != nil {
 		panic(err)
 	}
@@ -1035,13 +1300,29 @@ func main() {
 			fmt.Fprintf(&d, "//go:noescape\nfunc %s(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)\n\n", k.iname(set))
 		}
 	}
+	for _, W := range []int{16, 32} {
+		for _, relu := range []bool{false, true} {
+			fmt.Fprintf(&d, "//go:noescape\nfunc dws2eW%dR%d(dst *float32, src *float32, rows int)\n\n", W, b2i(relu))
+		}
+	}
 	d.WriteString("func init() {\n")
+	for _, W := range []int{16, 32} {
+		for _, relu := range []bool{false, true} {
+			fmt.Fprintf(&d, "\tdws2eTab[%d][%d] = dws2eW%dR%d\n", W/32, b2i(relu), W, b2i(relu))
+		}
+	}
 	for _, k := range kerns() {
 		fmt.Fprintf(&d, "\tdws2fTab[0][%d][%d][%d] = %s\n", k.D-1, k.W/32, b2i(k.relu), k.name())
 		fmt.Fprintf(&d, "\tdws2wTab[%d][%d][%d] = %s\n", k.D-1, k.W/32, b2i(k.relu), k.wname(0))
 	}
 	for _, k := range f5kerns() {
 		fmt.Fprintf(&d, "\tdws2fTab[1][%d][%d][%d] = %s\n", k.D-1, k.W/32, b2i(k.relu), k.name())
+	}
+	for _, k := range append(kerns(), f5kerns()...) {
+		if k.relu {
+			top, bottom := k.edges()
+			fmt.Fprintf(&d, "\tdws2fRowsTab[%d][%d][%d] = [2]int{%d, %d}\n", k.K/5, k.D-1, k.W/32, k.rowsPer(), top+bottom)
+		}
 	}
 	for _, k := range w5kerns() {
 		for ip := range k.wpasses() {
