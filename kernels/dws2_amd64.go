@@ -6,8 +6,9 @@ package kernels
 
 // dws2fFunc is a direct stride-2 forward kernel (gen_dws2.go): np planes
 // of one channel, groups of dws2fRows output rows, weights broadcast in
-// wt.
-type dws2fFunc func(y *float32, x *float32, wt *float32, groups int, np int)
+// wt; buf (a plane's size) holds split rows that one group passes to the
+// next (5×5 on 32-wide planes).
+type dws2fFunc func(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 // dws2fTab: [K==5][D==2][W==32][relu].
 var dws2fTab [2][2][2][2]dws2fFunc
@@ -60,8 +61,11 @@ func dwForwardS2Body(a *dwArgs, lo, hi int) {
 	}
 	_ = a.x[hi*hw-1]
 	_ = a.y[hi*ohw-1]
+	bp := getScratch(hw + 8)
+	defer putScratch(bp)
+	buf := aligned32(*bp)
 	dws2Runs(a, lo, hi, func(p, e int, wt *float32) {
-		fn(&a.y[p*ohw], &a.x[p*hw], wt, s.H/(2*rows), e-p)
+		fn(&a.y[p*ohw], &a.x[p*hw], wt, s.H/(2*rows), e-p, &buf[0])
 	})
 }
 

@@ -5,76 +5,76 @@
 package kernels
 
 //go:noescape
-func dws2fK3D1W16R0(y *float32, x *float32, wt *float32, groups int, np int)
+func dws2fK3D1W16R0(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 //go:noescape
 func dws2wK3D1W16R0(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
-func dws2fK3D1W16R1(y *float32, x *float32, wt *float32, groups int, np int)
+func dws2fK3D1W16R1(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 //go:noescape
 func dws2wK3D1W16R1(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
-func dws2fK3D1W32R0(y *float32, x *float32, wt *float32, groups int, np int)
+func dws2fK3D1W32R0(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 //go:noescape
 func dws2wK3D1W32R0(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
-func dws2fK3D1W32R1(y *float32, x *float32, wt *float32, groups int, np int)
+func dws2fK3D1W32R1(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 //go:noescape
 func dws2wK3D1W32R1(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
-func dws2fK3D2W16R0(y *float32, x *float32, wt *float32, groups int, np int)
+func dws2fK3D2W16R0(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 //go:noescape
 func dws2wK3D2W16R0(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
-func dws2fK3D2W16R1(y *float32, x *float32, wt *float32, groups int, np int)
+func dws2fK3D2W16R1(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 //go:noescape
 func dws2wK3D2W16R1(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
-func dws2fK3D2W32R0(y *float32, x *float32, wt *float32, groups int, np int)
+func dws2fK3D2W32R0(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 //go:noescape
 func dws2wK3D2W32R0(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
-func dws2fK3D2W32R1(y *float32, x *float32, wt *float32, groups int, np int)
+func dws2fK3D2W32R1(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 //go:noescape
 func dws2wK3D2W32R1(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
-func dws2fK5D1W16R0(y *float32, x *float32, wt *float32, groups int, np int)
+func dws2fK5D1W16R0(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 //go:noescape
-func dws2fK5D1W16R1(y *float32, x *float32, wt *float32, groups int, np int)
+func dws2fK5D1W16R1(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 //go:noescape
-func dws2fK5D1W32R0(y *float32, x *float32, wt *float32, groups int, np int)
+func dws2fK5D1W32R0(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 //go:noescape
-func dws2fK5D1W32R1(y *float32, x *float32, wt *float32, groups int, np int)
+func dws2fK5D1W32R1(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 //go:noescape
-func dws2fK5D2W16R0(y *float32, x *float32, wt *float32, groups int, np int)
+func dws2fK5D2W16R0(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 //go:noescape
-func dws2fK5D2W16R1(y *float32, x *float32, wt *float32, groups int, np int)
+func dws2fK5D2W16R1(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 //go:noescape
-func dws2fK5D2W32R0(y *float32, x *float32, wt *float32, groups int, np int)
+func dws2fK5D2W32R0(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 //go:noescape
-func dws2fK5D2W32R1(y *float32, x *float32, wt *float32, groups int, np int)
+func dws2fK5D2W32R1(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 //go:noescape
 func dws2wK5D1W16R0P0(dy *float32, x *float32, out *float32, pairs int, np int)

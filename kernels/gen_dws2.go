@@ -183,7 +183,25 @@ func (k kern) classes() []int {
 // shared by both (Y15).
 func (k kern) accBudget() int {
 	needE, needO := splitsOf(k.ftaps())
-	return 16 - k.nb()*(b2i(needE)+b2i(needO)) - 1 - 1 - b2i(k.nb() == 2)
+	return 16 - k.nb()*(b2i(needE)+b2i(needO)) - 1 - b2i(k.nb() == 2)
+}
+
+// reuse reports whether groupAcc keeps the rows it splits that the next
+// group reads too in a buffer (buf, a plane's size), for that group to
+// load rather than split again: where they are at least half the rows of
+// a group (groups of one output row, 5×5 filters). Against splitting
+// every row of every group (batch 64, one thread, alternating calls in
+// one process): 32-wide 5×5 1.10-1.11 (dilation 1), 1.12-1.15 (dilation
+// 2); where they are fewer, 0.97-1.00.
+func (k kern) reuse() bool {
+	offs, _ := k.rows()
+	G, n := k.rowsPer(), 0
+	for _, off := range offs {
+		if off <= offs[len(offs)-1]-2*G {
+			n++
+		}
+	}
+	return 2*n >= len(offs)
 }
 
 // edges are the numbers of groups at the top and at the bottom of a plane
@@ -593,27 +611,26 @@ func (k kern) groupTaps(top, bottom bool) {
 // VBLENDPS a block, shift and output row, instead of a block, shift and
 // input row that a group reads. SI points at input row 2·oh, DI at output
 // row oh; the input rows at offsets (from 2·oh) under lo or from hi on lie
-// outside the plane and are skipped.
-func (k kern) groupAcc(lo, hi int) {
+// outside the plane and are skipped. With reuse, R10 points at row 2·oh
+// of a buffer laid out as the plane: the rows the next group reads too
+// are stored there split, and a group other than a plane's first (first)
+// loads those the one before stored.
+func (k kern) groupAcc(lo, hi int, first bool) {
 	offs, uses := k.rows()
 	nb, G, ts, cls := k.nb(), k.rowsPer(), k.ftaps(), k.classes()
 	needE, needO := splitsOf(ts)
 	acc := func(t, j, h int) int { return (t*len(cls)+slices.Index(cls, h))*nb + j }
 	nacc := G * len(cls) * nb
-	free := []string{}
-	for r := nacc; r < 16; r++ {
-		if r == 14 || r == 15 && nb == 2 {
-			continue
+	next := nacc
+	take := func() string { // Y14 holds zero, Y15 the weight with two blocks
+		if next == 14 {
+			next++
 		}
-		free = append(free, fmt.Sprintf("Y%d", r))
-	}
-	take := func() string {
-		if len(free) == 0 {
+		if next > 15 || next == 15 && nb == 2 {
 			panic("gen_dws2: groupAcc out of registers")
 		}
-		r := free[0]
-		free = free[1:]
-		return r
+		next++
+		return fmt.Sprintf("Y%d", next-1)
 	}
 	E, O := make([]string, nb), make([]string, nb)
 	for j := 0; j < nb; j++ {
@@ -622,36 +639,73 @@ func (k kern) groupAcc(lo, hi int) {
 			O[j] = take()
 		}
 	}
-	T := take()
+	// The second vector of a pair: with one block in a register, with two
+	// the memory operand of both VSHUFPS (5×5 on 32-wide planes: 1.10-1.13
+	// against 1.06 a register, relative to the kernels before the buffer;
+	// one block: 0.97-0.99 against 0.99-1.00).
+	T := ""
+	if nb == 1 {
+		T = take()
+	}
 	inited := make([]bool, nacc)
+	last := offs[len(offs)-1]
+	reuse := k.reuse()
+	if !reuse {
+		first = true
+	}
 	for _, off := range offs {
 		if off < lo || off >= hi {
 			continue
 		}
 		a := 4 * off * k.W
-		if k.D == 2 && off+2*G > offs[len(offs)-1] {
-			// A row that the next group reads first: rows of dilation
-			// 2 are every other one, on which the hardware prefetchers
-			// fall behind.
-			for l := 0; l < 4*k.W; l += 64 {
-				p("PREFETCHT0 %d(SI)", a+l+4*2*G*k.W)
-			}
-		}
-		for j := 0; j < nb; j++ {
-			p("VMOVUPS %d(SI), %s", a+64*j, E[j])
-			p("VMOVUPS %d(SI), %s", a+64*j+32, T)
-			if needO {
-				p("VSHUFPS $0xDD, %s, %s, %s", T, E[j], O[j])
-			}
-			if needE {
-				p("VSHUFPS $0x88, %s, %s, %s", T, E[j], E[j])
-			}
-			if k.relu {
+		if !first && off <= last-2*G {
+			// Split by the group before (2G rows up): from the buffer.
+			for j := 0; j < nb; j++ {
 				if needE {
-					p("VMAXPS Y14, %s, %s", E[j], E[j])
+					p("VMOVUPS %d(R10), %s", a+64*j, E[j])
 				}
 				if needO {
-					p("VMAXPS Y14, %s, %s", O[j], O[j])
+					p("VMOVUPS %d(R10), %s", a+64*j+32, O[j])
+				}
+			}
+		} else {
+			if k.D == 2 && off+2*G > last {
+				// A row that the next group reads first: rows of dilation
+				// 2 are every other one, on which the hardware prefetchers
+				// fall behind.
+				for l := 0; l < 4*k.W; l += 64 {
+					p("PREFETCHT0 %d(SI)", a+l+4*2*G*k.W)
+				}
+			}
+			for j := 0; j < nb; j++ {
+				p("VMOVUPS %d(SI), %s", a+64*j, E[j])
+				second := fmt.Sprintf("%d(SI)", a+64*j+32)
+				if T != "" {
+					p("VMOVUPS %s, %s", second, T)
+					second = T
+				}
+				if needO {
+					p("VSHUFPS $0xDD, %s, %s, %s", second, E[j], O[j])
+				}
+				if needE {
+					p("VSHUFPS $0x88, %s, %s, %s", second, E[j], E[j])
+				}
+				if k.relu {
+					if needE {
+						p("VMAXPS Y14, %s, %s", E[j], E[j])
+					}
+					if needO {
+						p("VMAXPS Y14, %s, %s", O[j], O[j])
+					}
+				}
+				if reuse && off >= offs[0]+2*G {
+					// The group after reads it again.
+					if needE {
+						p("VMOVUPS %s, %d(R10)", E[j], a+64*j)
+					}
+					if needO {
+						p("VMOVUPS %s, %d(R10)", O[j], a+64*j+32)
+					}
 				}
 			}
 		}
@@ -707,27 +761,30 @@ func (k kern) groupAcc(lo, hi int) {
 		}
 	}
 	p("ADDQ $%d, SI", 4*2*G*k.W)
+	if reuse {
+		p("ADDQ $%d, R10", 4*2*G*k.W)
+	}
 	p("ADDQ $%d, DI", 4*G*k.W/2)
 }
 
 // rowLoopEdges is rowLoop for the forward: top groups at the top and
 // bottom at the bottom (see edges) each skip the input rows past the
 // plane, R8-top-bottom middle ones between, R8 >= top+bottom; it uses CX.
-func rowLoopEdges(n string, G, top, bottom int, block func(lo, hi int)) {
+func rowLoopEdges(n string, G, top, bottom int, block func(lo, hi int, first bool)) {
 	const none = 1 << 20
 	for g := 0; g < top; g++ {
-		block(-2*g*G, none)
+		block(-2*g*G, none, g == 0)
 	}
 	p("MOVQ R8, CX")
 	p("SUBQ $%d, CX", top+bottom)
 	p("JZ %s_last", n)
 	label(n + "_mid")
-	block(-none, none)
+	block(-none, none, false)
 	p("DECQ CX")
 	p("JNZ %s_mid", n)
 	label(n + "_last")
 	for e := bottom - 1; e >= 0; e-- {
-		block(-none, 2*(e+1)*G)
+		block(-none, 2*(e+1)*G, false)
 	}
 }
 
@@ -784,11 +841,13 @@ func epilogue(n, plane string, after ...func()) {
 	b.WriteString("\n")
 }
 
-// emit writes the kernel: for each plane a single group (groups = 1) or
-// the first group, groups-2 middle ones and the last.
+// emit writes the forward kernel (its last argument, buf, a buffer of H·W
+// floats that groupAcc uses with reuse): for each plane a single group
+// (groups = 1) or the groups at its top, the middle ones and those at its
+// bottom (see edges).
 func (k kern) emit() {
 	n := k.name()
-	prologue(n, "y", "x", "wt", "groups")
+	prologue(n, "y", "x", "wt", "groups", "buf *float32")
 	g := k.groupTaps
 	if k.K == 3 && !k.accShift() {
 		g = k.group
@@ -799,21 +858,31 @@ func (k kern) emit() {
 		}
 	}
 	const none = 1 << 20
-	ga := func(lo, hi int) { g(lo > -none, hi < none) }
+	ga := func(lo, hi int, first bool) { g(lo > -none, hi < none) }
 	if k.accShift() {
 		ga = k.groupAcc
 	}
 	G := k.rowsPer()
 	top, bottom := k.edges()
+	reuse := k.accShift() && k.reuse()
+	if reuse {
+		p("MOVQ buf+40(FP), BX")
+	}
 	p("CMPQ R8, $1")
 	p("JEQ %s_single", n)
 	label(n + "_plane")
+	if reuse {
+		p("MOVQ BX, R10")
+	}
 	rowLoopEdges(n, G, top, bottom, ga)
 	p("DECQ R9")
 	p("JNZ %s_plane", n)
 	p("JMP %s_done", n)
 	label(n + "_single")
-	ga(0, 2*G)
+	if reuse {
+		p("MOVQ BX, R10")
+	}
+	ga(0, 2*G, true)
 	epilogue(n, "single")
 }
 
@@ -1284,11 +1353,11 @@ func main() {
 	var d bytes.Buffer
 	d.WriteString("// Code generated by gen_dws2.go; DO NOT EDIT.\n\n//go:build amd64 && !noasm\n\npackage kernels\n\n")
 	for _, k := range kerns() {
-		fmt.Fprintf(&d, "//go:noescape\nfunc %s(y *float32, x *float32, wt *float32, groups int, np int)\n\n", k.name())
+		fmt.Fprintf(&d, "//go:noescape\nfunc %s(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)\n\n", k.name())
 		fmt.Fprintf(&d, "//go:noescape\nfunc %s(dy *float32, x *float32, out *float32, pairs int, np int)\n\n", k.wname(0))
 	}
 	for _, k := range f5kerns() {
-		fmt.Fprintf(&d, "//go:noescape\nfunc %s(y *float32, x *float32, wt *float32, groups int, np int)\n\n", k.name())
+		fmt.Fprintf(&d, "//go:noescape\nfunc %s(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)\n\n", k.name())
 	}
 	for _, k := range w5kerns() {
 		for ip := range k.wpasses() {
