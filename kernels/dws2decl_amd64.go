@@ -276,7 +276,7 @@ func init() {
 	dws2fRowsTab[0][0][0] = [2]int{4, 2}
 	dws2fRowsTab[0][0][1] = [2]int{2, 2}
 	dws2fRowsTab[0][1][0] = [2]int{8, 2}
-	dws2fRowsTab[0][1][1] = [2]int{4, 2}
+	dws2fRowsTab[0][1][1] = [2]int{2, 2}
 	dws2fRowsTab[1][0][0] = [2]int{4, 2}
 	dws2fRowsTab[1][0][1] = [2]int{1, 2}
 	dws2fRowsTab[1][1][0] = [2]int{8, 2}

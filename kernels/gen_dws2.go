@@ -30,8 +30,8 @@
 // VPERMPD per stored vector. Each input row is split once per group of
 // output rows and multiplied into every row of the group it feeds; the
 // groups at the top of a plane skip the padding rows above it and those
-// at the bottom the rows below. With dilation 1, and 5×5 of dilation 2 on
-// 32-wide planes, the forward shifts sums instead of taps (groupAcc): each
+// at the bottom the rows below. With dilation 1, and on 32-wide planes,
+// the forward shifts sums instead of taps (groupAcc): each
 // output row keeps one sum a block and shift, and shifts it once, so the
 // shifts cost a VPERMPS and a VBLENDPS a block, shift and output row
 // rather than a block, shift and input row of a group; the groups are
@@ -40,7 +40,9 @@
 // 32-wide planes 1.09-1.24 (3×3, C16), 1.13-1.35 (5×5), 1.20-1.26 (5×5 of
 // dilation 2); 16-wide 1.13-1.18 (3×3, C32), 1.38-1.57 (5×5). With
 // dilation 2 the rows of a group are shared by more output rows, and the
-// 3×3 kernels and the 16-wide 5×5 ones lost (0.84-0.94) with it.
+// 16-wide kernels lost (0.89-0.94) with it; the 32-wide 3×3 lost too
+// (0.84-0.87) until groups of two rows fitted (the pair's second vector a
+// memory operand) and passed their rows on (reuse): 1.03-1.08.
 //
 // The weight-gradient kernels dws2w* (see wpair) split each input row the
 // same way, once a pass, and shift dy instead: each split is multiplied by
@@ -161,8 +163,8 @@ func (k kern) rowsPer() int {
 
 // accShift reports whether the forward k sums each output row by the
 // shift of its taps (groupAcc) rather than shifting the taps (group,
-// groupTaps).
-func (k kern) accShift() bool { return k.D == 1 || k.K == 5 && k.W == 32 }
+// groupTaps): see the file's comment for what each measured.
+func (k kern) accShift() bool { return k.D == 1 || k.W == 32 }
 
 // classes are the shifts h of the forward's taps, in increasing order (0
 // among them: the centre column).
