@@ -1167,13 +1167,20 @@ func (k kern) ipair(qlo, qhi int, set bool) {
 					if !ok {
 						continue
 					}
+					w := fmt.Sprintf("%d(DX)", 32*(r*k.K+kj))
+					if nb == 2 {
+						// Once for both blocks: the loads bound these
+						// kernels (dy, the weights, x and dx).
+						p("VMOVUPS %s, Y10", w)
+						w = "Y10"
+					}
 					for j := 0; j < nb; j++ {
 						a := acc(o, j, odd)
 						op := "VFMADD231PS"
 						if !inited[a] {
 							op, inited[a] = "VMULPS", true
 						}
-						p("%s %d(DX), Y%d, Y%d", op, 32*(r*k.K+kj), 8+j, a)
+						p("%s %s, Y%d, Y%d", op, w, 8+j, a)
 					}
 				}
 			}
