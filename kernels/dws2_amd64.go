@@ -223,12 +223,12 @@ type dws2iFunc func(dx *float32, x *float32, wt *float32, pairs int, np int, dy 
 var dws2iTab [2][2][2][2][2]dws2iFunc
 
 // dwS2IOK reports whether the direct stride-2 input-gradient kernels that
-// add to dx take s: 3×3, or 5×5 with dilation 1 (see gen_dws2.go's
-// ikerns), "same" padding, planes 16 or 32 wide and an even height from
-// 4 (the first and the last pair of dx rows, which reach past the plane's
-// dy rows, apart).
+// add to dx take s: 3×3, or 5×5 with dilation 1 or 32-wide planes (see
+// gen_dws2.go's ikerns), "same" padding, planes 16 or 32 wide and an even
+// height from 4 (the first and the last pair of dx rows, which reach past
+// the plane's dy rows, apart).
 func dwS2IOK(s DWConv) bool {
-	return (s.K == 3 || s.K == 5 && s.Dilation == 1) && dwS2ISetOK(s)
+	return (s.K == 3 || s.Dilation == 1 || s.W == 32) && dwS2ISetOK(s)
 }
 
 // dwS2ISetOK reports whether the direct stride-2 kernels that set dx take

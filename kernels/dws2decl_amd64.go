@@ -227,7 +227,13 @@ func dws2iK5D2W16R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, d
 func dws2iK5D2W16R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
 
 //go:noescape
+func dws2iK5D2W32R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
 func dws2iK5D2W32R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK5D2W32R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
 
 //go:noescape
 func dws2iK5D2W32R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
@@ -331,6 +337,8 @@ func init() {
 	dws2iTab[1][0][1][1][1] = dws2iK5D1W32R1S1
 	dws2iTab[1][1][0][0][1] = dws2iK5D2W16R0S1
 	dws2iTab[1][1][0][1][1] = dws2iK5D2W16R1S1
+	dws2iTab[1][1][1][0][0] = dws2iK5D2W32R0S0
 	dws2iTab[1][1][1][0][1] = dws2iK5D2W32R0S1
+	dws2iTab[1][1][1][1][0] = dws2iK5D2W32R1S0
 	dws2iTab[1][1][1][1][1] = dws2iK5D2W32R1S1
 }

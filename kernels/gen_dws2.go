@@ -2,7 +2,8 @@
 
 // gen_dws2 writes dws2_amd64.s and dws2decl_amd64.go, the direct stride-2
 // 3×3 and 5×5 depthwise forward, weight-gradient and input-gradient
-// kernels (5×5 of dilation 2 only in the form that sets dx; see ikerns)
+// kernels (5×5 of dilation 2 on 16-wide planes only in the form that sets
+// dx; see ikerns)
 // for planes 16 and 32 floats wide:
 //
 //	go run gen_dws2.go
@@ -1293,18 +1294,22 @@ func kernSet(Ks []int, keep func(K, D, W int) bool) []kern {
 // the kernels ran 1.4–2.2 times faster than the path by output parity.
 // With dilation 2 only the even rows and columns of dx receive taps, which
 // the parity path alone touches when it adds to dx: there the kernels that
-// add ran 0.92–1.10 of it, and are not generated; the kernels that set dx
-// (writing the zeros the parity path has to clear first) ran 1.00–1.25 at
-// one thread and 1.15–1.19 at two (batch 64, one process), and inside the
-// fused input-and-weight backward 1.05–1.38 and 1.10–1.18.
+// add ran 0.92–1.10 of it, and only the 32-wide ones are generated, since
+// each weight is loaded once for both blocks (1.05–1.25 at one thread,
+// 1.09–1.17 at two; 16×16 planes 0.88–0.93, batch 64, one process); the
+// kernels that set dx (writing the zeros the parity path has to clear
+// first) ran 1.00–1.25 at one thread and 1.15–1.19 at two (batch 64, one
+// process), and inside the fused input-and-weight backward 1.05–1.38 and
+// 1.10–1.18.
 func ikerns() []kern {
 	return kernSet([]int{3, 5}, func(K, D, W int) bool { return true })
 }
 
 // iforms are the forms of the input-gradient kernel k that are generated:
-// adding to dx and setting it, or (5×5 of dilation 2) setting it only.
+// adding to dx and setting it, or (5×5 of dilation 2, 16 wide) setting it
+// only.
 func (k kern) iforms() []bool {
-	if k.K == 5 && k.D == 2 {
+	if k.K == 5 && k.D == 2 && k.W == 16 {
 		return []bool{true}
 	}
 	return []bool{false, true}
