@@ -72,7 +72,7 @@
 // copied. The input gradient is the same kernel with the flipped filter
 // over dy, added to dx (masked by x > 0 through a fused ReLU). The stride-2
 // input gradients that dws2i* (below) does not take (5×5 with dilation 2
-// added to dx, other widths) are split by output parity: the dx rows (columns) of one
+// added to 16-wide dx, other widths) are split by output parity: the dx rows (columns) of one
 // parity receive only the taps of one parity of the filter, so each of the
 // four classes is a small dense correlation of dy (1×1 to 3×3 taps for
 // K = 3, 5; all taps at even positions for dilation 2), whose two column
@@ -85,12 +85,16 @@
 // for two tap columns; with dilation 2 a plane's even and odd rows are
 // walked apart; dwwd* through row tables for other heights). The stride-2
 // passes on planes 16 or 32 wide (3×3 and 5×5; the input gradient of 5×5
-// with dilation 2 only when it sets dx) read the planes in place too (dws2f*, dws2w*,
-// dws2i*, gen_dws2.go): pairs of input vectors are split into their even
-// and odd columns by VSHUFPS, leaving the outputs in a fixed lane order
-// that one VPERMPD per stored vector (or per dy vector loaded) undoes; the
-// forward makes the taps one or two outputs over from the splits with a
-// VPERMPS and a VBLENDPS of the neighbouring block's carried outputs, the
+// with dilation 2 on 16-wide planes only when it sets dx) read the planes
+// in place too (dws2f*, dws2w*, dws2i*, gen_dws2.go): pairs of input
+// vectors are split into their even and odd columns by VSHUFPS, leaving
+// the outputs in a fixed lane order that one VPERMPD per stored vector (or
+// per dy vector loaded) undoes; the forward sums each output row by the
+// shift of its taps and shifts each sum once (a VPERMPS and a VBLENDPS of
+// the neighbouring block's carried outputs), or, where the sums do not fit
+// the registers with enough rows (16-wide, dilation 2), shifts the taps;
+// 5×5 of dilation 2 runs as the stride-1 forward over the gathered even
+// rows and columns (dws2e*); the
 // weight gradient shifts dy instead (Σ dy[o]·x[2o+c] = Σ dy[o-h]·split[o]),
 // and the input gradient sums the even and the odd dx columns of a row
 // from shifted dy vectors and interleaves them with VUNPCKLPS /
