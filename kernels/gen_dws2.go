@@ -233,6 +233,18 @@ func (k kern) byKey(key func(kj int) int) [][]int {
 	return gs
 }
 
+// weight returns the operand of the weight of tap (kr, kj), broadcast in
+// wt (DX): loaded into reg when load (for the FMAs of both blocks),
+// otherwise the memory operand of a single FMA.
+func (k kern) weight(kr, kj int, load bool, reg string) string {
+	w := fmt.Sprintf("%d(DX)", 32*(kr*k.K+kj))
+	if !load {
+		return w
+	}
+	p("VMOVUPS %s, %s", w, reg)
+	return reg
+}
+
 // use is one output row t of the group fed by an input row through filter
 // row kr.
 type use struct{ t, kr int }
@@ -497,11 +509,7 @@ func (k kern) group(top, bottom bool) {
 		tv := k.split(4 * off * k.W)
 		for kj := 0; kj < k.K; kj++ {
 			for _, u := range uses[off] {
-				w := fmt.Sprintf("%d(DX)", 32*(u.kr*k.K+kj))
-				if nb == 2 && len(k.idxRegs()) == 0 {
-					p("VMOVUPS %s, Y15", w)
-					w = "Y15"
-				}
+				w := k.weight(u.kr, kj, nb == 2 && len(k.idxRegs()) == 0, "Y15")
 				for j := 0; j < nb; j++ {
 					a := u.t*nb + j
 					if !inited[a] {
@@ -584,11 +592,7 @@ func (k kern) groupTaps(top, bottom bool) {
 				tv = dst
 			}
 			for _, u := range uses[off] {
-				w := fmt.Sprintf("%d(DX)", 32*(u.kr*k.K+kj))
-				if nb == 2 {
-					p("VMOVUPS %s, Y15", w)
-					w = "Y15"
-				}
+				w := k.weight(u.kr, kj, nb == 2, "Y15")
 				for j := 0; j < nb; j++ {
 					acc := u.t*nb + j
 					if !inited[acc] {
@@ -714,11 +718,7 @@ func (k kern) groupAcc(lo, hi int, first bool) {
 		}
 		for kj, tp := range ts {
 			for _, u := range uses[off] {
-				w := fmt.Sprintf("%d(DX)", 32*(u.kr*k.K+kj))
-				if nb == 2 {
-					p("VMOVUPS %s, Y15", w)
-					w = "Y15"
-				}
+				w := k.weight(u.kr, kj, nb == 2, "Y15")
 				for j := 0; j < nb; j++ {
 					v := E[j]
 					if tp.odd {
@@ -1168,13 +1168,9 @@ func (k kern) ipair(qlo, qhi int, set bool) {
 					if !ok {
 						continue
 					}
-					w := fmt.Sprintf("%d(DX)", 32*(r*k.K+kj))
-					if nb == 2 {
-						// Once for both blocks: the loads bound these
-						// kernels (dy, the weights, x and dx).
-						p("VMOVUPS %s, Y10", w)
-						w = "Y10"
-					}
+					// Once for both blocks: the loads bound these kernels
+					// (dy, the weights, x and dx).
+					w := k.weight(r, kj, nb == 2, "Y10")
 					for j := 0; j < nb; j++ {
 						a := acc(o, j, odd)
 						op := "VFMADD231PS"
