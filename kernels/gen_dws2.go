@@ -181,12 +181,12 @@ func (k kern) classes() []int {
 }
 
 // accBudget is the number of registers groupAcc has for sums: 16 less the
-// splits of every block (E and O as the taps need them) and one for the
-// second vector of a pair, the zero (Y14) and, with two blocks, the weight
-// shared by both (Y15).
+// splits of every block (E and O as the taps need them), the zero (Y14)
+// and Y15: with two blocks the weight shared by both, with one the pair's
+// second vector (two blocks take it as VSHUFPS's memory operand).
 func (k kern) accBudget() int {
 	needE, needO := splitsOf(k.ftaps())
-	return 16 - k.nb()*(b2i(needE)+b2i(needO)) - 1 - b2i(k.nb() == 2)
+	return 16 - k.nb()*(b2i(needE)+b2i(needO)) - 2
 }
 
 // reuse reports whether groupAcc keeps the rows it splits that the next
