@@ -165,44 +165,48 @@ func BenchmarkDepthwise(b *testing.B) {
 	}
 }
 
-// BenchmarkDepthwiseStride2 covers the reduction-cell case; GB/s as in
-// BenchmarkDepthwise. A stride-2 pass does a quarter of the flops of
-// stride 1 per byte of its input: 0.35–0.9 flops per byte for 3×3.
+// BenchmarkDepthwiseStride2 covers the reduction cells of a DARTS network
+// on CIFAR: 32×32 maps at 16 channels (the first) and 16×16 at 32 (the
+// second); GB/s as in BenchmarkDepthwise. A stride-2 pass does a quarter
+// of the flops of stride 1 per byte of its input: 0.35–0.9 flops per byte
+// for 3×3.
 func BenchmarkDepthwiseStride2(b *testing.B) {
 	defer ktBenchSetup(b)()
 	const N = 64
-	for _, k := range []int{3, 5} {
-		for _, d := range []int{1, 2} {
-			c, hw := 16, 32
-			s := DWConv{C: c, N: N, H: hw, W: hw, K: k, Stride: 2, Pad: d * (k - 1) / 2, Dilation: d, ReLUIn: true}
-			ho, wo := s.OutH(), s.OutW()
-			r := ktRand(1)
-			x := ktVec(r, c*N*hw*hw)
-			w := ktVec(r, c*k*k)
-			y := make([]float32, c*N*ho*wo)
-			dx := make([]float32, len(x))
-			dw := make([]float32, len(w))
-			flops := 2 * float64(k*k*c*N*ho*wo)
-			name := fmt.Sprintf("K%dD%d/%dx%d/C%d", k, d, hw, hw, c)
-			nx, ny := 4*float64(len(x)), 4*float64(len(y))
-			b.Run(name+"/fwd", func(b *testing.B) {
-				ktFlops(b, flops, func() {
-					DepthwiseConv(y, x, w, s)
+	for _, ch := range [][2]int{{16, 32}, {32, 16}} {
+		for _, k := range []int{3, 5} {
+			for _, d := range []int{1, 2} {
+				c, hw := ch[0], ch[1]
+				s := DWConv{C: c, N: N, H: hw, W: hw, K: k, Stride: 2, Pad: d * (k - 1) / 2, Dilation: d, ReLUIn: true}
+				ho, wo := s.OutH(), s.OutW()
+				r := ktRand(1)
+				x := ktVec(r, c*N*hw*hw)
+				w := ktVec(r, c*k*k)
+				y := make([]float32, c*N*ho*wo)
+				dx := make([]float32, len(x))
+				dw := make([]float32, len(w))
+				flops := 2 * float64(k*k*c*N*ho*wo)
+				name := fmt.Sprintf("K%dD%d/%dx%d/C%d", k, d, hw, hw, c)
+				nx, ny := 4*float64(len(x)), 4*float64(len(y))
+				b.Run(name+"/fwd", func(b *testing.B) {
+					ktFlops(b, flops, func() {
+						DepthwiseConv(y, x, w, s)
+					})
+					ktTraffic(b, nx+ny) // x read, y written
 				})
-				ktTraffic(b, nx+ny) // x read, y written
-			})
-			b.Run(name+"/bwdin", func(b *testing.B) {
-				ktFlops(b, flops, func() {
-					DepthwiseConvBackwardInput(dx, y, w, x, s)
+				b.Run(name+"/bwdin", func(b *testing.B) {
+					ktFlops(b, flops, func() {
+						DepthwiseConvBackwardInput(dx, y, w, x, s)
+					})
+					ktTraffic(b, ny+3*nx) // dy and x read, dx read and written
 				})
-				ktTraffic(b, ny+3*nx) // dy and x read, dx read and written
-			})
-			b.Run(name+"/bwdw", func(b *testing.B) {
-				ktFlops(b, flops, func() {
-					DepthwiseConvBackwardWeight(dw, y, x, s)
+				b.Run(name+"/bwdw", func(b *testing.B) {
+					ktFlops(b, flops, func() {
+						DepthwiseConvBackwardWeight(dw, y, x, s)
+					})
+					ktTraffic(b, nx+ny) // dy and x read
 				})
-				ktTraffic(b, nx+ny) // dy and x read
-			})
+			}
 		}
 	}
 }
