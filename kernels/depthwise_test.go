@@ -137,11 +137,13 @@ func dwCases() []DWConv {
 	// middle groups, and heights the kernels leave to the old path (2 or 3
 	// groups where the edges take 4). Weight gradient: H a multiple of 4
 	// from 8. Input gradient: even H from 4 (4 and 6: first and last pair
-	// of dx rows only, one middle pair). Three planes per channel.
+	// of dx rows only, one middle pair; on 16-wide planes, which take two
+	// middle pairs a step, 6 and 10 leave one over). Three planes per
+	// channel.
 	for _, k := range []int{3, 5} {
 		for _, d := range []int{1, 2} {
 			for _, hw := range [][2]int{{16, 16}, {32, 16}, {48, 16}, {8, 32}, {16, 32}, {24, 32}, {32, 32}, {4, 16}, {6, 32},
-				{2, 32}, {4, 32}, {10, 32}, {8, 16}, {12, 16}} {
+				{2, 32}, {4, 32}, {10, 32}, {8, 16}, {12, 16}, {6, 16}, {10, 16}} {
 				for _, relu := range []bool{false, true} {
 					cs = append(cs, DWConv{C: 2, N: 3, H: hw[0], W: hw[1], K: k, Stride: 2, Pad: d * (k - 1) / 2, Dilation: d, ReLUIn: relu})
 				}

@@ -1121,13 +1121,15 @@ func (k kern) dyShift(kj int) (odd bool, s int) {
 	return false, -c / 2
 }
 
-// ipair emits one pair of dx rows (2p, 2p+1) of the input gradient: DI
-// points at dx row 2p, SI at x row 2p, BX at dy row p. Each dy row p+q
-// that a filter row reaches from either dx row is loaded once per shift
-// (-1, 0 or +1; masked where it passes the row's ends) and block (into
-// Y8, Y9) and multiplied into the sums of the even (E) and the odd (O) dx
-// columns of both rows and all blocks (Y0–Y7: row o, block j, parity in
-// Y(2·nb·o+2j+parity)), so that up to eight chains of FMAs interleave.
+// ipair emits npair pairs of dx rows (2p .. 2p+2·npair-1) of the input
+// gradient: DI points at dx row 2p, SI at x row 2p, BX at dy row p. Each
+// dy row p+q that a filter row reaches from any of those dx rows is
+// loaded once per shift (-1, 0 or +1; masked where it passes the row's
+// ends) and block (into Y8, Y9) and multiplied into the sums of the even
+// (E) and the odd (O) dx columns of all rows and blocks (Y0–Y7: row o,
+// block j, parity in Y(2·nb·o+2j+parity)), so that up to eight chains of
+// FMAs interleave: one pair of 32-wide rows, or two of 16-wide ones (one
+// pair of those, four chains, left the FMAs waiting on each other).
 // Then E and O are put in the lane order 0 1 4 5 2 3 6 7 (VPERMPD) so
 // that VUNPCKLPS / VUNPCKHPS interleave them straight into the two dx
 // vectors, masked by x > 0 (relu) and stored (set) or added to dx. Rows
@@ -1135,12 +1137,15 @@ func (k kern) dyShift(kj int) (odd bool, s int) {
 // zeroed when set. Only dy rows p+q with qlo <= q <= qhi are read (the
 // pairs near the top and bottom of the plane leave out the rows past its
 // edges).
-func (k kern) ipair(qlo, qhi int, set bool) {
-	nb := k.nb()
+func (k kern) ipair(npair, qlo, qhi int, set bool) {
+	nb, rows := k.nb(), 2*npair
 	// kr[o][q]: the filter row that takes dy row p+q into dx row 2p+o.
-	kr := [2]map[int]int{{}, {}}
+	kr := make([]map[int]int, rows)
+	for o := range kr {
+		kr[o] = map[int]int{}
+	}
 	var qs []int
-	for o := 0; o < 2; o++ {
+	for o := 0; o < rows; o++ {
 		for r := 0; r < k.K; r++ {
 			v := o + k.pad() - r*k.D
 			if v%2 != 0 || v/2 < qlo || v/2 > qhi {
@@ -1154,7 +1159,7 @@ func (k kern) ipair(qlo, qhi int, set bool) {
 	}
 	sort.Ints(qs)
 	acc := func(o, j int, odd bool) int { return 2*nb*o + 2*j + b2i(odd) }
-	inited := make([]bool, 4*nb)
+	inited := make([]bool, 2*nb*rows)
 	for _, q := range qs {
 		for _, g := range k.byKey(func(kj int) int { _, sh := k.dyShift(kj); return sh }) {
 			_, sh := k.dyShift(g[0])
@@ -1163,7 +1168,7 @@ func (k kern) ipair(qlo, qhi int, set bool) {
 			}
 			for _, kj := range g {
 				odd, _ := k.dyShift(kj)
-				for o := 0; o < 2; o++ {
+				for o := 0; o < rows; o++ {
 					r, ok := kr[o][q]
 					if !ok {
 						continue
@@ -1183,7 +1188,7 @@ func (k kern) ipair(qlo, qhi int, set bool) {
 			}
 		}
 	}
-	for o := 0; o < 2; o++ {
+	for o := 0; o < rows; o++ {
 		for j := 0; j < nb; j++ {
 			dxa := 4*o*k.W + 64*j
 			e, od := acc(o, j, false), acc(o, j, true)
@@ -1217,9 +1222,23 @@ func (k kern) ipair(qlo, qhi int, set bool) {
 			}
 		}
 	}
-	p("ADDQ $%d, SI", 4*2*k.W)
-	p("ADDQ $%d, DI", 4*2*k.W)
-	p("ADDQ $%d, BX", 4*k.W/2)
+	p("ADDQ $%d, SI", 4*rows*k.W)
+	p("ADDQ $%d, DI", 4*rows*k.W)
+	p("ADDQ $%d, BX", 4*npair*k.W/2)
+}
+
+// ipairs is the number of pairs of dx rows a middle step of the input
+// gradient takes: two on 16-wide planes (eight FMA chains, as one pair of
+// 32-wide rows), except 3×3 of dilation 2. Against one pair a step, 16×16
+// C32, one thread, alternating calls in one process, batch 64 (batch 4):
+// 5×5 1.06–1.08 (1.08–1.14), 5×5 of dilation 2 (setting dx) 1.15–1.16
+// (1.17–1.19), 3×3 0.99–1.03 (1.07–1.09); 3×3 of dilation 2, whose taps
+// reach only the even dx rows, 0.89–0.99 (1.02–1.12).
+func (k kern) ipairs() int {
+	if k.nb() == 1 && (k.K == 5 || k.D == 1) {
+		return 2
+	}
+	return 1
 }
 
 // iedge is how many pairs of dx rows at the top (and at the bottom) of a
@@ -1251,18 +1270,30 @@ func (k kern) iemit(set bool) {
 	label(n + "_plane")
 	e := k.iedge()
 	for i := 0; i < e; i++ { // the first e pairs: dy rows from 0
-		k.ipair(-i, 1<<20, set)
+		k.ipair(1, -i, 1<<20, set)
 	}
 	p("MOVQ R8, CX")
 	p("SUBQ $%d, CX", 2*e)
 	p("JZ %s_last", n)
+	if k.ipairs() == 2 {
+		// Two pairs a step, then the odd one left.
+		p("CMPQ CX, $2")
+		p("JLT %s_mid", n)
+		label(n + "_mid2")
+		k.ipair(2, -1<<20, 1<<20, set)
+		p("SUBQ $2, CX")
+		p("CMPQ CX, $2")
+		p("JGE %s_mid2", n)
+		p("TESTQ CX, CX")
+		p("JZ %s_last", n)
+	}
 	label(n + "_mid")
-	k.ipair(-1<<20, 1<<20, set)
+	k.ipair(1, -1<<20, 1<<20, set)
 	p("DECQ CX")
 	p("JNZ %s_mid", n)
 	label(n + "_last")
 	for i := e - 1; i >= 0; i-- { // the last e pairs: dy rows up to ho-1
-		k.ipair(-1<<20, i, set)
+		k.ipair(1, -1<<20, i, set)
 	}
 	epilogue(n, "plane")
 }
