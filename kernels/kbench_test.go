@@ -125,44 +125,49 @@ func BenchmarkStream(b *testing.B) {
 // BenchmarkStream's GB/s times 1.1–2.25.
 func BenchmarkDepthwise(b *testing.B) {
 	defer ktBenchSetup(b)()
-	const N = 64
 	for _, k := range []int{3, 5} {
 		for _, d := range []int{1, 2} {
 			for _, hw := range []int{32, 16} {
 				for _, c := range []int{16, 32, 64} {
-					s := DWConv{C: c, N: N, H: hw, W: hw, K: k, Stride: 1, Pad: d * (k - 1) / 2, Dilation: d, ReLUIn: true}
-					ho, wo := s.OutH(), s.OutW()
-					r := ktRand(1)
-					x := ktVec(r, c*N*hw*hw)
-					w := ktVec(r, c*k*k)
-					y := make([]float32, c*N*ho*wo)
-					dx := make([]float32, len(x))
-					dw := make([]float32, len(w))
-					flops := 2 * float64(k*k*c*N*ho*wo)
-					name := fmt.Sprintf("K%dD%d/%dx%d/C%d", k, d, hw, hw, c)
-					nx, ny := 4*float64(len(x)), 4*float64(len(y))
-					b.Run(name+"/fwd", func(b *testing.B) {
-						ktFlops(b, flops, func() {
-							DepthwiseConv(y, x, w, s)
-						})
-						ktTraffic(b, nx+ny) // x read, y written
-					})
-					b.Run(name+"/bwdin", func(b *testing.B) {
-						ktFlops(b, flops, func() {
-							DepthwiseConvBackwardInput(dx, y, w, x, s)
-						})
-						ktTraffic(b, ny+3*nx) // dy and x (the ReLU mask) read, dx read and written
-					})
-					b.Run(name+"/bwdw", func(b *testing.B) {
-						ktFlops(b, flops, func() {
-							DepthwiseConvBackwardWeight(dw, y, x, s)
-						})
-						ktTraffic(b, nx+ny) // dy and x read
-					})
+					ktDWPasses(b, DWConv{C: c, N: 64, H: hw, W: hw, K: k, Stride: 1, Pad: d * (k - 1) / 2, Dilation: d, ReLUIn: true})
 				}
 			}
 		}
 	}
+}
+
+// ktDWPasses runs the forward, input-gradient and weight-gradient passes
+// of s as sub-benchmarks K<K>D<D>/<H>x<W>/C<C>/{fwd,bwdin,bwdw}, in
+// GFLOP/s and GB/s of compulsory traffic.
+func ktDWPasses(b *testing.B, s DWConv) {
+	ho, wo := s.OutH(), s.OutW()
+	r := ktRand(1)
+	x := ktVec(r, s.C*s.N*s.H*s.W)
+	w := ktVec(r, s.C*s.K*s.K)
+	y := make([]float32, s.C*s.N*ho*wo)
+	dx := make([]float32, len(x))
+	dw := make([]float32, len(w))
+	flops := 2 * float64(s.K*s.K*s.C*s.N*ho*wo)
+	name := fmt.Sprintf("K%dD%d/%dx%d/C%d", s.K, s.Dilation, s.H, s.W, s.C)
+	nx, ny := 4*float64(len(x)), 4*float64(len(y))
+	b.Run(name+"/fwd", func(b *testing.B) {
+		ktFlops(b, flops, func() {
+			DepthwiseConv(y, x, w, s)
+		})
+		ktTraffic(b, nx+ny) // x read, y written
+	})
+	b.Run(name+"/bwdin", func(b *testing.B) {
+		ktFlops(b, flops, func() {
+			DepthwiseConvBackwardInput(dx, y, w, x, s)
+		})
+		ktTraffic(b, ny+3*nx) // dy and x (the ReLU mask) read, dx read and written
+	})
+	b.Run(name+"/bwdw", func(b *testing.B) {
+		ktFlops(b, flops, func() {
+			DepthwiseConvBackwardWeight(dw, y, x, s)
+		})
+		ktTraffic(b, nx+ny) // dy and x read
+	})
 }
 
 // BenchmarkDepthwiseStride2 covers the reduction cells of a DARTS network
@@ -172,40 +177,11 @@ func BenchmarkDepthwise(b *testing.B) {
 // for 3×3.
 func BenchmarkDepthwiseStride2(b *testing.B) {
 	defer ktBenchSetup(b)()
-	const N = 64
 	for _, ch := range [][2]int{{16, 32}, {32, 16}} {
 		for _, k := range []int{3, 5} {
 			for _, d := range []int{1, 2} {
 				c, hw := ch[0], ch[1]
-				s := DWConv{C: c, N: N, H: hw, W: hw, K: k, Stride: 2, Pad: d * (k - 1) / 2, Dilation: d, ReLUIn: true}
-				ho, wo := s.OutH(), s.OutW()
-				r := ktRand(1)
-				x := ktVec(r, c*N*hw*hw)
-				w := ktVec(r, c*k*k)
-				y := make([]float32, c*N*ho*wo)
-				dx := make([]float32, len(x))
-				dw := make([]float32, len(w))
-				flops := 2 * float64(k*k*c*N*ho*wo)
-				name := fmt.Sprintf("K%dD%d/%dx%d/C%d", k, d, hw, hw, c)
-				nx, ny := 4*float64(len(x)), 4*float64(len(y))
-				b.Run(name+"/fwd", func(b *testing.B) {
-					ktFlops(b, flops, func() {
-						DepthwiseConv(y, x, w, s)
-					})
-					ktTraffic(b, nx+ny) // x read, y written
-				})
-				b.Run(name+"/bwdin", func(b *testing.B) {
-					ktFlops(b, flops, func() {
-						DepthwiseConvBackwardInput(dx, y, w, x, s)
-					})
-					ktTraffic(b, ny+3*nx) // dy and x read, dx read and written
-				})
-				b.Run(name+"/bwdw", func(b *testing.B) {
-					ktFlops(b, flops, func() {
-						DepthwiseConvBackwardWeight(dw, y, x, s)
-					})
-					ktTraffic(b, nx+ny) // dy and x read
-				})
+				ktDWPasses(b, DWConv{C: c, N: 64, H: hw, W: hw, K: k, Stride: 2, Pad: d * (k - 1) / 2, Dilation: d, ReLUIn: true})
 			}
 		}
 	}
