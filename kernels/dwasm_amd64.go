@@ -576,7 +576,7 @@ func dwBackwardInputAsm(dx, dy, w, x []float32, s DWConv) {
 // dwBInJobs picks the input-gradient kernels for s and the form of the
 // pass (set: writing dx, not adding to it): direct, by parity or padded.
 // The direct stride-2 kernels that set dx take 16-wide 5×5 of dilation 2
-// too, which adds to dx by parity (see ikerns in gen_dws2.go).
+// too, which adds to dx by parity (see iforms in gen_dws2.go).
 func dwBInJobs(s DWConv, set bool) *jobs[dwArgs] {
 	switch {
 	case dwDirectOK(s):

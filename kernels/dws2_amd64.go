@@ -224,7 +224,7 @@ var dws2iTab [2][2][2][2][2]dws2iFunc
 
 // dwS2IOK reports whether the direct stride-2 input-gradient kernels that
 // add to dx take s: 3×3, or 5×5 with dilation 1 or 32-wide planes (see
-// gen_dws2.go's ikerns), "same" padding, planes 16 or 32 wide and an even
+// gen_dws2.go's iforms), "same" padding, planes 16 or 32 wide and an even
 // height from 4 (the first and the last pair of dx rows, which reach past
 // the plane's dy rows, apart).
 func dwS2IOK(s DWConv) bool {

@@ -11,10 +11,22 @@ func dws2fK3D1W16R0(y *float32, x *float32, wt *float32, groups int, np int, buf
 func dws2wK3D1W16R0(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
+func dws2iK3D1W16R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK3D1W16R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
 func dws2fK3D1W16R1(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 //go:noescape
 func dws2wK3D1W16R1(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2iK3D1W16R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK3D1W16R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
 
 //go:noescape
 func dws2fK3D1W32R0(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
@@ -23,10 +35,22 @@ func dws2fK3D1W32R0(y *float32, x *float32, wt *float32, groups int, np int, buf
 func dws2wK3D1W32R0(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
+func dws2iK3D1W32R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK3D1W32R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
 func dws2fK3D1W32R1(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 //go:noescape
 func dws2wK3D1W32R1(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2iK3D1W32R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK3D1W32R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
 
 //go:noescape
 func dws2fK3D2W16R0(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
@@ -35,10 +59,22 @@ func dws2fK3D2W16R0(y *float32, x *float32, wt *float32, groups int, np int, buf
 func dws2wK3D2W16R0(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
+func dws2iK3D2W16R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK3D2W16R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
 func dws2fK3D2W16R1(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 //go:noescape
 func dws2wK3D2W16R1(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2iK3D2W16R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK3D2W16R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
 
 //go:noescape
 func dws2fK3D2W32R0(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
@@ -47,34 +83,25 @@ func dws2fK3D2W32R0(y *float32, x *float32, wt *float32, groups int, np int, buf
 func dws2wK3D2W32R0(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
+func dws2iK3D2W32R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK3D2W32R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
 func dws2fK3D2W32R1(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 //go:noescape
 func dws2wK3D2W32R1(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
+func dws2iK3D2W32R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK3D2W32R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
 func dws2fK5D1W16R0(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
-
-//go:noescape
-func dws2fK5D1W16R1(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
-
-//go:noescape
-func dws2fK5D1W32R0(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
-
-//go:noescape
-func dws2fK5D1W32R1(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
-
-//go:noescape
-func dws2fK5D2W16R0(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
-
-//go:noescape
-func dws2fK5D2W16R1(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
-
-//go:noescape
-func dws2fK5D2W32R0(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
-
-//go:noescape
-func dws2fK5D2W32R1(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 //go:noescape
 func dws2wK5D1W16R0P0(dy *float32, x *float32, out *float32, pairs int, np int)
@@ -86,6 +113,15 @@ func dws2wK5D1W16R0P1(dy *float32, x *float32, out *float32, pairs int, np int)
 func dws2wK5D1W16R0P2(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
+func dws2iK5D1W16R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK5D1W16R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2fK5D1W16R1(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
+
+//go:noescape
 func dws2wK5D1W16R1P0(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
@@ -93,6 +129,15 @@ func dws2wK5D1W16R1P1(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
 func dws2wK5D1W16R1P2(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2iK5D1W16R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK5D1W16R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2fK5D1W32R0(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 //go:noescape
 func dws2wK5D1W32R0P0(dy *float32, x *float32, out *float32, pairs int, np int)
@@ -104,6 +149,15 @@ func dws2wK5D1W32R0P1(dy *float32, x *float32, out *float32, pairs int, np int)
 func dws2wK5D1W32R0P2(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
+func dws2iK5D1W32R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK5D1W32R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2fK5D1W32R1(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
+
+//go:noescape
 func dws2wK5D1W32R1P0(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
@@ -111,6 +165,15 @@ func dws2wK5D1W32R1P1(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
 func dws2wK5D1W32R1P2(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2iK5D1W32R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK5D1W32R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2fK5D2W16R0(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 //go:noescape
 func dws2wK5D2W16R0P0(dy *float32, x *float32, out *float32, pairs int, np int)
@@ -122,6 +185,12 @@ func dws2wK5D2W16R0P1(dy *float32, x *float32, out *float32, pairs int, np int)
 func dws2wK5D2W16R0P2(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
+func dws2iK5D2W16R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2fK5D2W16R1(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
+
+//go:noescape
 func dws2wK5D2W16R1P0(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
@@ -129,6 +198,12 @@ func dws2wK5D2W16R1P1(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
 func dws2wK5D2W16R1P2(dy *float32, x *float32, out *float32, pairs int, np int)
+
+//go:noescape
+func dws2iK5D2W16R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2fK5D2W32R0(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
 
 //go:noescape
 func dws2wK5D2W32R0P0(dy *float32, x *float32, out *float32, pairs int, np int)
@@ -140,6 +215,15 @@ func dws2wK5D2W32R0P1(dy *float32, x *float32, out *float32, pairs int, np int)
 func dws2wK5D2W32R0P2(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
+func dws2iK5D2W32R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2iK5D2W32R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
+
+//go:noescape
+func dws2fK5D2W32R1(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)
+
+//go:noescape
 func dws2wK5D2W32R1P0(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
@@ -147,90 +231,6 @@ func dws2wK5D2W32R1P1(dy *float32, x *float32, out *float32, pairs int, np int)
 
 //go:noescape
 func dws2wK5D2W32R1P2(dy *float32, x *float32, out *float32, pairs int, np int)
-
-//go:noescape
-func dws2iK3D1W16R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK3D1W16R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK3D1W16R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK3D1W16R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK3D1W32R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK3D1W32R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK3D1W32R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK3D1W32R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK3D2W16R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK3D2W16R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK3D2W16R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK3D2W16R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK3D2W32R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK3D2W32R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK3D2W32R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK3D2W32R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK5D1W16R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK5D1W16R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK5D1W16R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK5D1W16R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK5D1W32R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK5D1W32R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK5D1W32R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK5D1W32R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK5D2W16R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK5D2W16R1S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK5D2W32R0S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
-
-//go:noescape
-func dws2iK5D2W32R0S1(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
 
 //go:noescape
 func dws2iK5D2W32R1S0(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)
@@ -257,88 +257,88 @@ func init() {
 	dws2eTab[1][1] = dws2eW32R1
 	dws2fTab[0][0][0][0] = dws2fK3D1W16R0
 	dws2wTab[0][0][0] = dws2wK3D1W16R0
+	dws2iTab[0][0][0][0][0] = dws2iK3D1W16R0S0
+	dws2iTab[0][0][0][0][1] = dws2iK3D1W16R0S1
 	dws2fTab[0][0][0][1] = dws2fK3D1W16R1
+	dws2fRowsTab[0][0][0] = [2]int{4, 2}
 	dws2wTab[0][0][1] = dws2wK3D1W16R1
+	dws2iTab[0][0][0][1][0] = dws2iK3D1W16R1S0
+	dws2iTab[0][0][0][1][1] = dws2iK3D1W16R1S1
 	dws2fTab[0][0][1][0] = dws2fK3D1W32R0
 	dws2wTab[0][1][0] = dws2wK3D1W32R0
+	dws2iTab[0][0][1][0][0] = dws2iK3D1W32R0S0
+	dws2iTab[0][0][1][0][1] = dws2iK3D1W32R0S1
 	dws2fTab[0][0][1][1] = dws2fK3D1W32R1
+	dws2fRowsTab[0][0][1] = [2]int{2, 2}
 	dws2wTab[0][1][1] = dws2wK3D1W32R1
+	dws2iTab[0][0][1][1][0] = dws2iK3D1W32R1S0
+	dws2iTab[0][0][1][1][1] = dws2iK3D1W32R1S1
 	dws2fTab[0][1][0][0] = dws2fK3D2W16R0
 	dws2wTab[1][0][0] = dws2wK3D2W16R0
+	dws2iTab[0][1][0][0][0] = dws2iK3D2W16R0S0
+	dws2iTab[0][1][0][0][1] = dws2iK3D2W16R0S1
 	dws2fTab[0][1][0][1] = dws2fK3D2W16R1
+	dws2fRowsTab[0][1][0] = [2]int{8, 2}
 	dws2wTab[1][0][1] = dws2wK3D2W16R1
+	dws2iTab[0][1][0][1][0] = dws2iK3D2W16R1S0
+	dws2iTab[0][1][0][1][1] = dws2iK3D2W16R1S1
 	dws2fTab[0][1][1][0] = dws2fK3D2W32R0
 	dws2wTab[1][1][0] = dws2wK3D2W32R0
+	dws2iTab[0][1][1][0][0] = dws2iK3D2W32R0S0
+	dws2iTab[0][1][1][0][1] = dws2iK3D2W32R0S1
 	dws2fTab[0][1][1][1] = dws2fK3D2W32R1
-	dws2wTab[1][1][1] = dws2wK3D2W32R1
-	dws2fTab[1][0][0][0] = dws2fK5D1W16R0
-	dws2fTab[1][0][0][1] = dws2fK5D1W16R1
-	dws2fTab[1][0][1][0] = dws2fK5D1W32R0
-	dws2fTab[1][0][1][1] = dws2fK5D1W32R1
-	dws2fTab[1][1][0][0] = dws2fK5D2W16R0
-	dws2fTab[1][1][0][1] = dws2fK5D2W16R1
-	dws2fTab[1][1][1][0] = dws2fK5D2W32R0
-	dws2fTab[1][1][1][1] = dws2fK5D2W32R1
-	dws2fRowsTab[0][0][0] = [2]int{4, 2}
-	dws2fRowsTab[0][0][1] = [2]int{2, 2}
-	dws2fRowsTab[0][1][0] = [2]int{8, 2}
 	dws2fRowsTab[0][1][1] = [2]int{2, 2}
-	dws2fRowsTab[1][0][0] = [2]int{4, 2}
-	dws2fRowsTab[1][0][1] = [2]int{1, 2}
-	dws2fRowsTab[1][1][0] = [2]int{8, 2}
-	dws2fRowsTab[1][1][1] = [2]int{1, 4}
+	dws2wTab[1][1][1] = dws2wK3D2W32R1
+	dws2iTab[0][1][1][1][0] = dws2iK3D2W32R1S0
+	dws2iTab[0][1][1][1][1] = dws2iK3D2W32R1S1
+	dws2fTab[1][0][0][0] = dws2fK5D1W16R0
 	dws2w5Tab[0][0][0][0] = dws2wK5D1W16R0P0
 	dws2w5Tab[0][0][0][1] = dws2wK5D1W16R0P1
 	dws2w5Tab[0][0][0][2] = dws2wK5D1W16R0P2
+	dws2iTab[1][0][0][0][0] = dws2iK5D1W16R0S0
+	dws2iTab[1][0][0][0][1] = dws2iK5D1W16R0S1
+	dws2fTab[1][0][0][1] = dws2fK5D1W16R1
+	dws2fRowsTab[1][0][0] = [2]int{4, 2}
 	dws2w5Tab[0][0][1][0] = dws2wK5D1W16R1P0
 	dws2w5Tab[0][0][1][1] = dws2wK5D1W16R1P1
 	dws2w5Tab[0][0][1][2] = dws2wK5D1W16R1P2
+	dws2iTab[1][0][0][1][0] = dws2iK5D1W16R1S0
+	dws2iTab[1][0][0][1][1] = dws2iK5D1W16R1S1
+	dws2fTab[1][0][1][0] = dws2fK5D1W32R0
 	dws2w5Tab[0][1][0][0] = dws2wK5D1W32R0P0
 	dws2w5Tab[0][1][0][1] = dws2wK5D1W32R0P1
 	dws2w5Tab[0][1][0][2] = dws2wK5D1W32R0P2
+	dws2iTab[1][0][1][0][0] = dws2iK5D1W32R0S0
+	dws2iTab[1][0][1][0][1] = dws2iK5D1W32R0S1
+	dws2fTab[1][0][1][1] = dws2fK5D1W32R1
+	dws2fRowsTab[1][0][1] = [2]int{1, 2}
 	dws2w5Tab[0][1][1][0] = dws2wK5D1W32R1P0
 	dws2w5Tab[0][1][1][1] = dws2wK5D1W32R1P1
 	dws2w5Tab[0][1][1][2] = dws2wK5D1W32R1P2
+	dws2iTab[1][0][1][1][0] = dws2iK5D1W32R1S0
+	dws2iTab[1][0][1][1][1] = dws2iK5D1W32R1S1
+	dws2fTab[1][1][0][0] = dws2fK5D2W16R0
 	dws2w5Tab[1][0][0][0] = dws2wK5D2W16R0P0
 	dws2w5Tab[1][0][0][1] = dws2wK5D2W16R0P1
 	dws2w5Tab[1][0][0][2] = dws2wK5D2W16R0P2
+	dws2iTab[1][1][0][0][1] = dws2iK5D2W16R0S1
+	dws2fTab[1][1][0][1] = dws2fK5D2W16R1
+	dws2fRowsTab[1][1][0] = [2]int{8, 2}
 	dws2w5Tab[1][0][1][0] = dws2wK5D2W16R1P0
 	dws2w5Tab[1][0][1][1] = dws2wK5D2W16R1P1
 	dws2w5Tab[1][0][1][2] = dws2wK5D2W16R1P2
+	dws2iTab[1][1][0][1][1] = dws2iK5D2W16R1S1
+	dws2fTab[1][1][1][0] = dws2fK5D2W32R0
 	dws2w5Tab[1][1][0][0] = dws2wK5D2W32R0P0
 	dws2w5Tab[1][1][0][1] = dws2wK5D2W32R0P1
 	dws2w5Tab[1][1][0][2] = dws2wK5D2W32R0P2
+	dws2iTab[1][1][1][0][0] = dws2iK5D2W32R0S0
+	dws2iTab[1][1][1][0][1] = dws2iK5D2W32R0S1
+	dws2fTab[1][1][1][1] = dws2fK5D2W32R1
+	dws2fRowsTab[1][1][1] = [2]int{1, 4}
 	dws2w5Tab[1][1][1][0] = dws2wK5D2W32R1P0
 	dws2w5Tab[1][1][1][1] = dws2wK5D2W32R1P1
 	dws2w5Tab[1][1][1][2] = dws2wK5D2W32R1P2
-	dws2iTab[0][0][0][0][0] = dws2iK3D1W16R0S0
-	dws2iTab[0][0][0][0][1] = dws2iK3D1W16R0S1
-	dws2iTab[0][0][0][1][0] = dws2iK3D1W16R1S0
-	dws2iTab[0][0][0][1][1] = dws2iK3D1W16R1S1
-	dws2iTab[0][0][1][0][0] = dws2iK3D1W32R0S0
-	dws2iTab[0][0][1][0][1] = dws2iK3D1W32R0S1
-	dws2iTab[0][0][1][1][0] = dws2iK3D1W32R1S0
-	dws2iTab[0][0][1][1][1] = dws2iK3D1W32R1S1
-	dws2iTab[0][1][0][0][0] = dws2iK3D2W16R0S0
-	dws2iTab[0][1][0][0][1] = dws2iK3D2W16R0S1
-	dws2iTab[0][1][0][1][0] = dws2iK3D2W16R1S0
-	dws2iTab[0][1][0][1][1] = dws2iK3D2W16R1S1
-	dws2iTab[0][1][1][0][0] = dws2iK3D2W32R0S0
-	dws2iTab[0][1][1][0][1] = dws2iK3D2W32R0S1
-	dws2iTab[0][1][1][1][0] = dws2iK3D2W32R1S0
-	dws2iTab[0][1][1][1][1] = dws2iK3D2W32R1S1
-	dws2iTab[1][0][0][0][0] = dws2iK5D1W16R0S0
-	dws2iTab[1][0][0][0][1] = dws2iK5D1W16R0S1
-	dws2iTab[1][0][0][1][0] = dws2iK5D1W16R1S0
-	dws2iTab[1][0][0][1][1] = dws2iK5D1W16R1S1
-	dws2iTab[1][0][1][0][0] = dws2iK5D1W32R0S0
-	dws2iTab[1][0][1][0][1] = dws2iK5D1W32R0S1
-	dws2iTab[1][0][1][1][0] = dws2iK5D1W32R1S0
-	dws2iTab[1][0][1][1][1] = dws2iK5D1W32R1S1
-	dws2iTab[1][1][0][0][1] = dws2iK5D2W16R0S1
-	dws2iTab[1][1][0][1][1] = dws2iK5D2W16R1S1
-	dws2iTab[1][1][1][0][0] = dws2iK5D2W32R0S0
-	dws2iTab[1][1][1][0][1] = dws2iK5D2W32R0S1
 	dws2iTab[1][1][1][1][0] = dws2iK5D2W32R1S0
 	dws2iTab[1][1][1][1][1] = dws2iK5D2W32R1S1
 }

@@ -2,9 +2,8 @@
 
 // gen_dws2 writes dws2_amd64.s and dws2decl_amd64.go, the direct stride-2
 // 3×3 and 5×5 depthwise forward, weight-gradient and input-gradient
-// kernels (5×5 of dilation 2 on 16-wide planes only in the form that sets
-// dx; see ikerns)
-// for planes 16 and 32 floats wide:
+// kernels for planes 16 and 32 floats wide (5×5 of dilation 2 on 16-wide
+// planes only in the form that sets dx; see iforms):
 //
 //	go run gen_dws2.go
 //
@@ -18,7 +17,7 @@
 // rows, which a forward of dilation 2 reads alone (see dwForwardS2EEBody).
 //
 // Output column o of tap column kj reads input column 2o+c, c = kj·D-P.
-// The forward (see split) loads each 16-column block of an input row as
+// The forward (see splitPair) loads each 16-column block of an input row as
 // two vectors and splits them with VSHUFPS into the even columns (imm
 // 0x88) and the odd ones (0xDD) of each 128-bit half, which leaves the 8
 // outputs of the block in the lane order 0 1 4 5 2 3 6 7. The tap of a
@@ -54,27 +53,28 @@
 // dilation 1 included), and one VPERMPD each puts them in the lane order
 // in which VUNPCKLPS / VUNPCKHPS interleave them into dx.
 //
-// The code is written for K = 3 and 5: the 3×3 forward splits each row
-// into all its taps first (group), the 5×5 forward one filter column at a
-// time (groupTaps), its shifts reaching two outputs over. For 3×3 the old
-// path (the plane split into even
-// and odd columns in a buffer, then the padded kernels) spends most of
-// its time on the split and on calls, and the first direct kernels, which
-// loaded and split a pair per tap start, ran 1.3-1.9 times faster (batch
-// 64, in one process). With K = 5 the split is shared by 25 taps and that
-// first design was as fast at batch 64 and slower on cache-resident
-// planes (0.69-0.85 there), and was not generated; groupTaps, with no
-// load past a row, runs 0.98-1.14 times the old path on 32×32 planes and
-// 1.33-2.28 on 16×16 (batch 64, one thread). The present 3×3 forward (one pair a block and row, no
-// masked loads, the shift indices held in registers where they fit:
-// idxRegs, the next group's rows prefetched with dilation 2) ran, against
-// those first kernels, batch 64, alternating calls in one process, at one
-// and two threads: 1.03-1.06 on 32×32 planes of dilation 1 (C16),
-// 1.28-1.33 of dilation 2; 1.05-1.08 on 16×16 (C32) of dilation 1,
-// 1.54-1.63 of dilation 2. The 5×5 weight gradient, whose old path paid
+// The code is written for K = 3 and 5. The tap-shifting forward, which
+// the 16-wide kernels of dilation 2 keep, splits each row into all its
+// taps first for 3×3 (group) and one filter column at a time for 5×5
+// (groupTaps), its shifts reaching two outputs over. For 3×3 the old path
+// (the plane split into even and odd columns in a buffer, then the padded
+// kernels) spends most of its time on the split and on calls, and the
+// first direct kernels, which loaded and split a pair per tap start, ran
+// 1.3-1.9 times faster (batch 64, in one process). With K = 5 the split
+// is shared by 25 taps and that first design was as fast at batch 64 and
+// slower on cache-resident planes (0.69-0.85 there), and was not
+// generated; groupTaps, with no load past a row, ran 0.98-1.14 times the
+// old path on 32×32 planes and 1.33-2.28 on 16×16 (batch 64, one thread).
+// The 3×3 group (one pair a block and row, no masked loads, the shift
+// indices held in registers where they fit: idxRegs, the next group's
+// rows prefetched with dilation 2) ran, against those first kernels, batch
+// 64, alternating calls in one process, at one and two threads: 1.03-1.06
+// on 32×32 planes of dilation 1 (C16), 1.28-1.33 of dilation 2; 1.05-1.08
+// on 16×16 (C32) of dilation 1, 1.54-1.63 of dilation 2. The 5×5 weight
+// gradient, whose old path paid
 // for a call per plane and pass besides the split, is generated in three
-// passes (see wpasses and w5kerns); the input gradient has no shuffle per
-// tap and is generated for 5×5 too (see ikerns).
+// passes (see wpasses); the input gradient has no shuffle per tap and is
+// generated for 5×5 too (see iforms).
 package main
 
 import (
@@ -413,6 +413,36 @@ func (k kern) idxRegs() map[int]string {
 	return nil
 }
 
+// splitPair emits the split of a 16-column block whose first vector is in
+// register first and whose second is the operand second (a register or
+// memory): its even columns into e and its odd ones into o ("" for a
+// split no tap reads), each by VSHUFPS, the one that does not overwrite
+// first before the one that does, and both rectified against zero (a
+// register or memory) when relu.
+func (k kern) splitPair(first, second, e, o, zero string) {
+	eOp := func() { p("VSHUFPS $0x88, %s, %s, %s", second, first, e) }
+	oOp := func() { p("VSHUFPS $0xDD, %s, %s, %s", second, first, o) }
+	switch {
+	case e == "":
+		oOp()
+	case o == "":
+		eOp()
+	case e == first:
+		oOp()
+		eOp()
+	default:
+		eOp()
+		oOp()
+	}
+	if k.relu {
+		for _, r := range []string{e, o} {
+			if r != "" {
+				p("VMAXPS %s, %s, %s", zero, r, r)
+			}
+		}
+	}
+}
+
 // split emits the loads and splits of one input row at byte offset a from
 // SI for the forward and returns the register of each filter column's tap
 // vector, block by block. Block j's pair goes to Y(8+3j), Y(9+3j); the
@@ -443,20 +473,14 @@ func (k kern) split(a int) [][]string {
 	for j := 0; j < nb; j++ {
 		p("VMOVUPS %d(SI), %s", a+64*j, reg(j, 0))
 		p("VMOVUPS %d(SI), %s", a+64*j+32, reg(j, 1))
+		e, o := "", ""
 		if needE {
-			p("VSHUFPS $0x88, %s, %s, %s", reg(j, 1), reg(j, 0), reg(j, 2))
+			e = reg(j, 2)
 		}
 		if needO {
-			p("VSHUFPS $0xDD, %s, %s, %s", reg(j, 1), reg(j, 0), reg(j, 0))
+			o = reg(j, 0)
 		}
-		if k.relu {
-			if needE {
-				p("VMAXPS Y14, %s, %s", reg(j, 2), reg(j, 2))
-			}
-			if needO {
-				p("VMAXPS Y14, %s, %s", reg(j, 0), reg(j, 0))
-			}
-		}
+		k.splitPair(reg(j, 0), reg(j, 1), e, o, "Y14")
 	}
 	free := []int{1}
 	if !needO {
@@ -565,20 +589,14 @@ func (k kern) groupTaps(top, bottom bool) {
 			e, o, t := y(8+2*j), y(9+2*j), y(12+j)
 			p("VMOVUPS %d(SI), %s", a+64*j, e)
 			p("VMOVUPS %d(SI), %s", a+64*j+32, t)
-			if needO {
-				p("VSHUFPS $0xDD, %s, %s, %s", t, e, o)
+			first := e
+			if !needE {
+				e = ""
 			}
-			if needE {
-				p("VSHUFPS $0x88, %s, %s, %s", t, e, e)
+			if !needO {
+				o = ""
 			}
-			if k.relu {
-				if needE {
-					p("VMAXPS Y14, %s, %s", e, e)
-				}
-				if needO {
-					p("VMAXPS Y14, %s, %s", o, o)
-				}
-			}
+			k.splitPair(first, t, e, o, "Y14")
 		}
 		for kj, tp := range ts {
 			tv := make([]string, nb)
@@ -691,20 +709,11 @@ func (k kern) groupAcc(lo, hi int, first bool) {
 					p("VMOVUPS %s, %s", second, T)
 					second = T
 				}
-				if needO {
-					p("VSHUFPS $0xDD, %s, %s, %s", second, E[j], O[j])
+				e := E[j]
+				if !needE {
+					e = ""
 				}
-				if needE {
-					p("VSHUFPS $0x88, %s, %s, %s", second, E[j], E[j])
-				}
-				if k.relu {
-					if needE {
-						p("VMAXPS Y14, %s, %s", E[j], E[j])
-					}
-					if needO {
-						p("VMAXPS Y14, %s, %s", O[j], O[j])
-					}
-				}
+				k.splitPair(E[j], second, e, O[j], "Y14")
 				if reuse && off >= offs[0]+2*G {
 					// The group after reads it again.
 					if needE {
@@ -770,11 +779,15 @@ func (k kern) groupAcc(lo, hi int, first bool) {
 	p("ADDQ $%d, DI", 4*G*k.W/2)
 }
 
-// rowLoopEdges is rowLoop for the forward: top groups at the top and
-// bottom at the bottom (see edges) each skip the input rows past the
-// plane, R8-top-bottom middle ones between, R8 >= top+bottom; it uses CX.
+// none is the bound of rowLoopEdges's blocks that skips no row.
+const none = 1 << 20
+
+// rowLoopEdges emits the walk down one plane of kernel n: top blocks of
+// rows at the top and bottom at the bottom (see edges), each skipping the
+// input rows past the plane (those at offsets from the block's first
+// under lo or from hi on), and R8-top-bottom middle ones between, R8 >=
+// top+bottom; first marks the plane's first block. It uses CX.
 func rowLoopEdges(n string, G, top, bottom int, block func(lo, hi int, first bool)) {
-	const none = 1 << 20
 	for g := 0; g < top; g++ {
 		block(-2*g*G, none, g == 0)
 	}
@@ -791,19 +804,10 @@ func rowLoopEdges(n string, G, top, bottom int, block func(lo, hi int, first boo
 	}
 }
 
-// rowLoop emits the walk down one plane of kernel n: the first block of
-// rows (top), R8-2 middle ones and the last (bottom), R8 >= 2; it uses CX.
+// rowLoop is rowLoopEdges for blocks that only tell the first block of a
+// plane (top) and the last (bottom) from the others, R8 >= 2.
 func rowLoop(n string, block func(top, bottom bool)) {
-	block(true, false)
-	p("MOVQ R8, CX")
-	p("SUBQ $2, CX")
-	p("JZ %s_last", n)
-	label(n + "_mid")
-	block(false, false)
-	p("DECQ CX")
-	p("JNZ %s_mid", n)
-	label(n + "_last")
-	block(false, true)
+	rowLoopEdges(n, 1, 1, 1, func(lo, hi int, _ bool) { block(lo > -none, hi < none) })
 }
 
 // prologue starts a kernel n of the three families,
@@ -835,6 +839,12 @@ func prologue(n, o, x, w, rows string, extra ...string) {
 func epilogue(n, plane string, after ...func()) {
 	p("DECQ R9")
 	p("JNZ %s_%s", n, plane)
+	finish(n, after...)
+}
+
+// finish ends kernel n once its planes are done: after (if any), then
+// the return.
+func finish(n string, after ...func()) {
 	for _, f := range after {
 		f()
 	}
@@ -860,7 +870,6 @@ func (k kern) emit() {
 			}
 		}
 	}
-	const none = 1 << 20
 	ga := func(lo, hi int, first bool) { g(lo > -none, hi < none) }
 	if k.accShift() {
 		ga = k.groupAcc
@@ -952,7 +961,15 @@ type wpass struct{ kj0, nk int }
 // wpasses splits the filter columns into passes whose tap sums fit the
 // registers with the rest (see wregs): all three for K = 3; for K = 5 the
 // columns 0–1, 2–3 and 4, each pass's taps one shift of dy (dilation 1)
-// or two (dilation 2).
+// or two (dilation 2). Against the old 5×5 path (the plane split into
+// even and odd columns in a buffer, one call a plane and pass), batch 64,
+// in one process, the first of these kernels (a pair loaded and split per
+// tap start): 16×16 planes 1.46–1.86 (dilation 1) and 1.39–1.56 (dilation
+// 2) at one thread, 1.53–2.12 at two; 32×32 of dilation 1 1.10–1.36 at
+// one thread, 1.00–1.27 at two. On 32×32 planes of dilation 2 they ran
+// 0.87–0.90 and were left out; with dy shifted instead of the input (see
+// wpair) they run 1.52–1.76 times the old path there, and all are
+// generated.
 func (k kern) wpasses() []wpass {
 	if k.K == 3 {
 		return []wpass{{0, 3}}
@@ -1028,19 +1045,14 @@ func (k kern) wpair(ps wpass, top, bottom bool) {
 	for j := 0; j < nb; j++ {
 		for t := 0; t < 2; t++ {
 			for _, h := range r.hs {
-				a, d := 4*t*k.W/2+32*j-4*h, r.dy[h][t]
-				switch {
-				case h > 0 && j == 0:
-					p("VMOVUPS dws2L%d<>(SB), %s", h, r.first)
-					p("VMASKMOVPS %d(DI), %s, %s", a, r.first, d)
+				a, d := fmt.Sprintf("%d(DI)", 4*t*k.W/2+32*j-4*h), r.dy[h][t]
+				if h > 0 && j == 0 || h < 0 && j == nb-1 {
+					// Past the row's end: masked (load), then reordered.
+					load(a, -h, j == 0, j == nb-1, d, r.first)
 					p("VPERMPD $0xD8, %s, %s", d, d)
-				case h < 0 && j == nb-1:
-					p("VMOVUPS dws2R%d<>(SB), %s", -h, r.first)
-					p("VMASKMOVPS %d(DI), %s, %s", a, r.first, d)
-					p("VPERMPD $0xD8, %s, %s", d, d)
-				default:
-					p("VPERMPD $0xD8, %d(DI), %s", a, d)
+					continue
 				}
+				p("VPERMPD $0xD8, %s, %s", a, d)
 			}
 		}
 		for _, off := range offs {
@@ -1049,18 +1061,7 @@ func (k kern) wpair(ps wpass, top, bottom bool) {
 			}
 			a := 4*off*k.W + 64*j
 			p("VMOVUPS %d(SI), %s", a, r.first)
-			for _, odd := range []bool{false, true} {
-				if s, ok := r.split[odd]; ok {
-					p("VSHUFPS $%#x, %d(SI), %s, %s", []int{0x88, 0xDD}[b2i(odd)], a+32, r.first, s)
-				}
-			}
-			if k.relu {
-				for _, odd := range []bool{false, true} {
-					if s, ok := r.split[odd]; ok {
-						p("VMAXPS %s, %s, %s", r.zero, s, s)
-					}
-				}
-			}
+			k.splitPair(r.first, fmt.Sprintf("%d(SI)", a+32), r.split[false], r.split[true], r.zero)
 			for _, u := range uses[off] {
 				for i, t := range r.ts {
 					p("VFMADD231PS %s, %s, Y%d", r.dy[t.h][u.t], r.split[t.odd], u.kr*ps.nk+i)
@@ -1105,9 +1106,9 @@ func (k kern) wemit() {
 		}
 		label(n + "_plane")
 		rowLoop(n, func(top, bottom bool) { k.wpair(ps, top, bottom) })
+		p("DECQ R9")
+		p("JNZ %s_plane", n)
 		if k.W == 16 {
-			p("DECQ R9")
-			p("JNZ %s_plane", n)
 			p("JMP %s_sums", n)
 			label(n + "_plane4")
 			for i := 0; i < 4; i++ {
@@ -1116,9 +1117,8 @@ func (k kern) wemit() {
 			p("DECQ R9")
 			p("JNZ %s_plane4", n)
 			label(n + "_sums")
-			p("INCQ R9") // for epilogue's count down, which ends here
 		}
-		epilogue(n, "plane", func() {
+		finish(n, func() {
 			for i := 0; i < k.K*ps.nk; i++ {
 				kr, kj := i/ps.nk, ps.kj0+i%ps.nk
 				p("VEXTRACTF128 $1, Y%d, X15", i)
@@ -1325,16 +1325,15 @@ func (k kern) iemit(set bool) {
 	epilogue(n, "plane")
 }
 
-// kernSet lists the kernels of filter sizes Ks, dilations 1 and 2,
-// widths 16 and 32 and both ReLU forms for which keep holds.
-func kernSet(Ks []int, keep func(K, D, W int) bool) []kern {
+// kerns lists the kernels generated: 3×3 and 5×5, dilations 1 and 2,
+// planes 16 and 32 wide, both ReLU forms; each a forward, a weight
+// gradient (three passes for 5×5, see wpasses) and the input gradient's
+// forms (see iforms).
+func kerns() []kern {
 	var ks []kern
-	for _, K := range Ks {
+	for _, K := range []int{3, 5} {
 		for _, D := range []int{1, 2} {
 			for _, W := range []int{16, 32} {
-				if !keep(K, D, W) {
-					continue
-				}
 				for _, relu := range []bool{false, true} {
 					ks = append(ks, kern{K, D, W, relu})
 				}
@@ -1344,52 +1343,23 @@ func kernSet(Ks []int, keep func(K, D, W int) bool) []kern {
 	return ks
 }
 
-// ikerns are the input-gradient kernels, 3×3 and 5×5. At 5×5 dilation 1
-// the kernels ran 1.4–2.2 times faster than the path by output parity.
-// With dilation 2 only the even rows and columns of dx receive taps, which
-// the parity path alone touches when it adds to dx: there the kernels that
-// add ran 0.92–1.10 of it, and only the 32-wide ones are generated, since
-// each weight is loaded once for both blocks (1.05–1.25 at one thread,
-// 1.09–1.17 at two; 16×16 planes 0.88–0.93, batch 64, one process); the
-// kernels that set dx (writing the zeros the parity path has to clear
-// first) ran 1.00–1.25 at one thread and 1.15–1.19 at two (batch 64, one
-// process), and inside the fused input-and-weight backward 1.05–1.38 and
-// 1.10–1.18.
-func ikerns() []kern {
-	return kernSet([]int{3, 5}, func(K, D, W int) bool { return true })
-}
-
 // iforms are the forms of the input-gradient kernel k that are generated:
 // adding to dx and setting it, or (5×5 of dilation 2, 16 wide) setting it
-// only.
+// only. At 5×5 dilation 1 the kernels ran 1.4–2.2 times faster than the
+// path by output parity. With dilation 2 only the even rows and columns
+// of dx receive taps, which the parity path alone touches when it adds to
+// dx: there the kernels that add ran 0.92–1.10 of it, and only the
+// 32-wide ones are generated, since each weight is loaded once for both
+// blocks (1.05–1.25 at one thread, 1.09–1.17 at two; 16×16 planes
+// 0.88–0.93, batch 64, one process); the kernels that set dx (writing the
+// zeros the parity path has to clear first) ran 1.00–1.25 at one thread
+// and 1.15–1.19 at two (batch 64, one process), and inside the fused
+// input-and-weight backward 1.05–1.38 and 1.10–1.18.
 func (k kern) iforms() []bool {
 	if k.K == 5 && k.D == 2 && k.W == 16 {
 		return []bool{true}
 	}
 	return []bool{false, true}
-}
-
-// w5kerns are the 5×5 weight-gradient kernels, three passes each (see
-// wpasses). Against the old path (the plane split into even and odd
-// columns in a buffer, one call a plane and pass), batch 64, in one
-// process, the first of them (a pair loaded and split per tap start):
-// 16×16 planes 1.46–1.86 (dilation 1) and 1.39–1.56 (dilation 2) at one
-// thread, 1.53–2.12 at two; 32×32 of dilation 1 1.10–1.36 at one thread,
-// 1.00–1.27 at two. On 32×32 planes of dilation 2 they ran 0.87–0.90 and
-// were left out; with dy shifted instead of the input (see wpair) they run
-// 1.52–1.76 times the old path there, and all are generated.
-func w5kerns() []kern {
-	return kernSet([]int{5}, func(K, D, W int) bool { return true })
-}
-
-// f5kerns are the 5×5 forward kernels (see groupTaps).
-func f5kerns() []kern {
-	return kernSet([]int{5}, func(K, D, W int) bool { return true })
-}
-
-// kerns are the 3×3 forward and weight-gradient kernels.
-func kerns() []kern {
-	return kernSet([]int{3}, func(K, D, W int) bool { return true })
 }
 
 func main() {
@@ -1398,14 +1368,6 @@ func main() {
 	for _, k := range kerns() {
 		k.emit()
 		k.wemit()
-	}
-	for _, k := range f5kerns() {
-		k.emit()
-	}
-	for _, k := range w5kerns() {
-		k.wemit()
-	}
-	for _, k := range ikerns() {
 		for _, set := range k.iforms() {
 			k.iemit(set)
 		}
@@ -1422,17 +1384,9 @@ func main() {
 	d.WriteString("// Code generated by gen_dws2.go; DO NOT EDIT.\n\n//go:build amd64 && !noasm\n\npackage kernels\n\n")
 	for _, k := range kerns() {
 		fmt.Fprintf(&d, "//go:noescape\nfunc %s(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)\n\n", k.name())
-		fmt.Fprintf(&d, "//go:noescape\nfunc %s(dy *float32, x *float32, out *float32, pairs int, np int)\n\n", k.wname(0))
-	}
-	for _, k := range f5kerns() {
-		fmt.Fprintf(&d, "//go:noescape\nfunc %s(y *float32, x *float32, wt *float32, groups int, np int, buf *float32)\n\n", k.name())
-	}
-	for _, k := range w5kerns() {
 		for ip := range k.wpasses() {
 			fmt.Fprintf(&d, "//go:noescape\nfunc %s(dy *float32, x *float32, out *float32, pairs int, np int)\n\n", k.wname(ip))
 		}
-	}
-	for _, k := range ikerns() {
 		for _, set := range k.iforms() {
 			fmt.Fprintf(&d, "//go:noescape\nfunc %s(dx *float32, x *float32, wt *float32, pairs int, np int, dy *float32)\n\n", k.iname(set))
 		}
@@ -1449,24 +1403,18 @@ func main() {
 		}
 	}
 	for _, k := range kerns() {
-		fmt.Fprintf(&d, "\tdws2fTab[0][%d][%d][%d] = %s\n", k.D-1, k.W/32, b2i(k.relu), k.name())
-		fmt.Fprintf(&d, "\tdws2wTab[%d][%d][%d] = %s\n", k.D-1, k.W/32, b2i(k.relu), k.wname(0))
-	}
-	for _, k := range f5kerns() {
-		fmt.Fprintf(&d, "\tdws2fTab[1][%d][%d][%d] = %s\n", k.D-1, k.W/32, b2i(k.relu), k.name())
-	}
-	for _, k := range append(kerns(), f5kerns()...) {
+		fmt.Fprintf(&d, "\tdws2fTab[%d][%d][%d][%d] = %s\n", k.K/5, k.D-1, k.W/32, b2i(k.relu), k.name())
 		if k.relu {
 			top, bottom := k.edges()
 			fmt.Fprintf(&d, "\tdws2fRowsTab[%d][%d][%d] = [2]int{%d, %d}\n", k.K/5, k.D-1, k.W/32, k.rowsPer(), top+bottom)
 		}
-	}
-	for _, k := range w5kerns() {
-		for ip := range k.wpasses() {
-			fmt.Fprintf(&d, "\tdws2w5Tab[%d][%d][%d][%d] = %s\n", k.D-1, k.W/32, b2i(k.relu), ip, k.wname(ip))
+		if k.K == 3 {
+			fmt.Fprintf(&d, "\tdws2wTab[%d][%d][%d] = %s\n", k.D-1, k.W/32, b2i(k.relu), k.wname(0))
+		} else {
+			for ip := range k.wpasses() {
+				fmt.Fprintf(&d, "\tdws2w5Tab[%d][%d][%d][%d] = %s\n", k.D-1, k.W/32, b2i(k.relu), ip, k.wname(ip))
+			}
 		}
-	}
-	for _, k := range ikerns() {
 		for _, set := range k.iforms() {
 			fmt.Fprintf(&d, "\tdws2iTab[%d][%d][%d][%d][%d] = %s\n", k.K/5, k.D-1, k.W/32, b2i(k.relu), b2i(set), k.iname(set))
 		}
