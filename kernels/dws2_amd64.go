@@ -223,19 +223,24 @@ type dws2iFunc func(dx *float32, x *float32, wt *float32, pairs int, np int, dy 
 var dws2iTab [2][2][2][2][2]dws2iFunc
 
 // dwS2IOK reports whether the direct stride-2 input-gradient kernels that
-// add to dx take s: 3×3, or 5×5 with dilation 1 or 32-wide planes (see
-// gen_dws2.go's iforms), "same" padding, planes 16 or 32 wide and an even
-// height from 4 (the first and the last pair of dx rows, which reach past
-// the plane's dy rows, apart).
+// add to dx take s: the shapes of dwS2ISetOK for which gen_dws2.go
+// generates the adding form (see its iforms: all but 5×5 of dilation 2 on
+// 16-wide planes).
 func dwS2IOK(s DWConv) bool {
-	return (s.K == 3 || s.Dilation == 1 || s.W == 32) && dwS2ISetOK(s)
+	if !dwS2ISetOK(s) {
+		return false
+	}
+	ik, id, _ := dwIdx(s)
+	return dws2iTab[ik][id][b2i(s.W == 32)][b2i(s.ReLUIn)][0] != nil
 }
 
 // dwS2ISetOK reports whether the direct stride-2 kernels that set dx take
-// s: 3×3 or 5×5 with the conditions of dwS2IOK, the height reaching at
-// least 4 pairs of dx rows for 5×5 of dilation 2 (whose first and last two
-// pairs reach past the dy rows). They write every element of dx,
-// dilation 2 included (zeros where no tap reaches).
+// s: 3×3 or 5×5, "same" padding, planes 16 or 32 wide and an even height
+// from 4 (the first and the last pair of dx rows, which reach past the
+// plane's dy rows, apart), at least 4 pairs of dx rows for 5×5 of
+// dilation 2 (whose first and last two pairs reach past the dy rows). They
+// write every element of dx, dilation 2 included (zeros where no tap
+// reaches).
 func dwS2ISetOK(s DWConv) bool {
 	return dwS2Shape(s) && s.H%2 == 0 && s.H >= 4*((s.Pad+1)/2)
 }
