@@ -177,18 +177,18 @@ func (t *table) add(line string) bool {
 }
 
 // roof returns the memory roof of pass p of c in GFLOP/s-cpu: its flops
-// per byte times the streaming rate at the bytes it moves (streamRate); ok
-// is false without the figures.
-func (t *table) roof(c *cell, p string) (roof float64, ok bool) {
+// per byte times the streaming rate bw at the bytes it moves
+// (streamRate); ok is false without the figures.
+func (t *table) roof(c *cell, p string) (roof, bw float64, ok bool) {
 	in, have := c.inten[p]
 	if !have {
-		return 0, false
+		return 0, 0, false
 	}
-	bw, have := t.streamRate(c.bytes[p])
+	bw, have = t.streamRate(c.bytes[p])
 	if !have {
-		return 0, false
+		return 0, 0, false
 	}
-	return in * bw, true
+	return in * bw, bw, true
 }
 
 // write prints the markdown table and the count of cells at or above goal.
@@ -245,11 +245,10 @@ func (t *table) writeRoofs(w io.Writer, passes []string, goal float64) {
 			if !have || v >= goal {
 				continue
 			}
-			r, ok := t.roof(c, p)
+			r, bw, ok := t.roof(c, p)
 			if !ok {
 				continue
 			}
-			bw, _ := t.streamRate(c.bytes[p])
 			rows = append(rows, row{c.name + " " + p, v, c.bytes[p] / (1 << 20), c.inten[p], bw, r})
 			if r < goal {
 				under++
