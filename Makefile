@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: all build test test-short vet fmt-check bench bench-gemm bench-dw bench-compare
+.PHONY: all build test test-short vet fmt-check bench bench-gemm bench-dw bench-compare bench-ports
 
 all: build
 
@@ -42,6 +42,11 @@ bench-gemm:
 bench-dw:
 	$(GO) test ./kernels/ -run '^$$' -bench '^BenchmarkFMAPeak$$|^BenchmarkStream$$|^BenchmarkDepthwise$$|^BenchmarkDepthwiseStride2$$' \
 		-benchtime=150ms -count=6 -kthreads=1 | $(GO) run ./bench/dwtable
+
+# What each vector instruction of the kernels costs next to FMAs on this
+# machine: issue rate alone and FMA slots taken (bench/README.md).
+bench-ports:
+	$(GO) run ./bench/ports
 
 # One DARTS search iteration, ours against PyTorch (bench/README.md).
 bench-compare:

@@ -1,0 +1,87 @@
+//go:build !noasm
+
+// Command ports measures what the vector instructions of the kernels cost
+// next to FMAs on this machine, the question the stride-2 depthwise
+// kernels turn on (bench/README.md, "Twelfth session"). For each
+// instruction it times a loop of eight independent FMAs and eight of the
+// instruction (independent too), the eight alone, and eight FMAs alone.
+// Taking the FMA loop as 4 cycles (two FMAs a cycle), it prints how many
+// of the instruction issue a cycle alone, the cycles of the mixed loop,
+// and how many FMAs each instance displaces there: 0 where it runs on
+// pipes the FMAs leave free, 2 where it holds both FMA pipes for a cycle.
+//
+// Usage:
+//
+//	go run ./bench/ports [-n iterations] [-rounds R]
+//
+// Each loop runs R times, in turn with the others, and keeps its fastest
+// run; no performance counters are needed.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+	"unsafe"
+)
+
+func main() {
+	n := flag.Int("n", 10_000_000, "iterations of each loop per run")
+	rounds := flag.Int("rounds", 9, "runs of each loop (the fastest is kept)")
+	flag.Parse()
+	if *n < 1 || *rounds < 1 {
+		fmt.Fprintln(os.Stderr, "ports: -n and -rounds must be at least 1")
+		os.Exit(2)
+	}
+	measure(os.Stdout, *n, *rounds)
+}
+
+// row is one instruction's measurement in cycles, the FMA loop taken as 4.
+type row struct {
+	name        string
+	with, alone float64
+}
+
+// measure times every loop and writes the table to w. The rounds take
+// every loop in turn, so that a slow spell of the host (a busy SMT
+// sibling of the vCPU) meets them all, and each loop keeps its fastest
+// run.
+func measure(w io.Writer, n, rounds int) []row {
+	raw := make([]float32, 48)
+	skip := (64 - uintptr(unsafe.Pointer(&raw[0]))%64) % 64 / 4
+	buf := raw[skip:]
+	for i := range buf {
+		buf[i] = 1
+	}
+	best := func(b *float64, f func(int, *float32)) {
+		t0 := time.Now()
+		f(n, &buf[0])
+		if d := time.Since(t0).Seconds(); *b == 0 || d < *b {
+			*b = d
+		}
+	}
+	var fma float64
+	rows := make([]row, len(table))
+	for r := 0; r < rounds; r++ {
+		for i, t := range table {
+			rows[i].name = t.name
+			best(&fma, loopFMA)
+			best(&rows[i].with, t.with)
+			best(&rows[i].alone, t.alone)
+		}
+	}
+	for i := range rows {
+		rows[i].with *= 4 / fma
+		rows[i].alone *= 4 / fma
+	}
+	fmt.Fprintf(w, "FMA loop: %.3f ns an iteration (8 FMAs, taken as 4 cycles: %.2f GHz)\n\n", 1e9*fma/float64(n), 4/(1e9*fma/float64(n)))
+	fmt.Fprintln(w, "| instruction | alone, per cycle | 8 FMAs + 8 of it, cycles | FMA slots each |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|")
+	for i := range rows {
+		r := &rows[i]
+		fmt.Fprintf(w, "| %s | %.2f | %.2f | %.2f |\n", r.name, 8/r.alone, r.with, max(0, (r.with-4)*2/8))
+	}
+	return rows
+}
