@@ -80,6 +80,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"sort"
@@ -1153,10 +1154,11 @@ func (k kern) dyShift(kj int) (odd bool, s int) {
 // dy row p+q that a filter row reaches from any of those dx rows is
 // loaded once per shift (-1, 0 or +1; masked where it passes the row's
 // ends) and block (into Y8, Y9) and multiplied into the sums of the even
-// (E) and the odd (O) dx columns of all rows and blocks (Y0–Y7: row o,
-// block j, parity in Y(2·nb·o+2j+parity)), so that up to eight chains of
-// FMAs interleave: one pair of 32-wide rows, or two of 16-wide ones (one
-// pair of those, four chains, left the FMAs waiting on each other).
+// (E) and the odd (O) dx columns of all rows and blocks that it reaches
+// (in Y0–Y7, with the partial sums of ipartials), so that up to eight
+// chains of FMAs interleave: one pair of 32-wide rows, or two of 16-wide
+// ones (one pair of those, four chains, left the FMAs waiting on each
+// other), or two of 32-wide rows of dilation 2 (see ipairs).
 // Then E and O are put in the lane order 0 1 4 5 2 3 6 7 (VPERMPD) so
 // that VUNPCKLPS / VUNPCKHPS interleave them straight into the two dx
 // vectors, masked by x > 0 (relu) and stored (set) or added to dx. Rows
@@ -1186,9 +1188,12 @@ func (k kern) ipair(npair, qlo, qhi int, set bool) {
 	}
 	sort.Ints(qs)
 	acc := func(o, j int, odd bool) int { return 2*nb*o + 2*j + b2i(odd) }
-	inited := make([]bool, 2*nb*rows)
+	groups := k.byKey(func(kj int) int { _, sh := k.dyShift(kj); return sh })
+	parts := k.ipartials(qs, groups, kr, acc)
+	next := map[int]int{}
+	inited := make([]bool, 8)
 	for _, q := range qs {
-		for _, g := range k.byKey(func(kj int) int { _, sh := k.dyShift(kj); return sh }) {
+		for _, g := range groups {
 			_, sh := k.dyShift(g[0])
 			for j := 0; j < nb; j++ {
 				load(fmt.Sprintf("%d(BX)", 4*q*k.W/2+32*j+4*sh), sh, j == 0, j == nb-1, fmt.Sprintf("Y%d", 8+j), "Y15")
@@ -1205,21 +1210,41 @@ func (k kern) ipair(npair, qlo, qhi int, set bool) {
 					w := k.weight(r, kj, nb == 2, "Y10")
 					for j := 0; j < nb; j++ {
 						a := acc(o, j, odd)
+						ps := parts[a]
+						t := ps[next[a]%len(ps)]
+						next[a]++
 						op := "VFMADD231PS"
-						if !inited[a] {
-							op, inited[a] = "VMULPS", true
+						if !inited[t] {
+							op, inited[t] = "VMULPS", true
 						}
-						p("%s %s, Y%d, Y%d", op, w, 8+j, a)
+						p("%s %s, Y%d, Y%d", op, w, 8+j, t)
 					}
 				}
 			}
+		}
+	}
+	for _, a := range slices.Sorted(maps.Keys(parts)) {
+		// Add up the partial sums of a, pairwise.
+		ps := parts[a]
+		for len(ps) > 1 {
+			var n []int
+			for i := 0; i+1 < len(ps); i += 2 {
+				p("VADDPS Y%d, Y%d, Y%d", ps[i+1], ps[i], ps[i])
+				n = append(n, ps[i])
+			}
+			if len(ps)%2 == 1 {
+				n = append(n, ps[len(ps)-1])
+			}
+			ps = n
 		}
 	}
 	for o := 0; o < rows; o++ {
 		for j := 0; j < nb; j++ {
 			dxa := 4*o*k.W + 64*j
 			e, od := acc(o, j, false), acc(o, j, true)
-			if !inited[e] && !inited[od] {
+			_, hasE := parts[e]
+			_, hasO := parts[od]
+			if !hasE && !hasO {
 				if set {
 					p("VMOVUPS Y14, %d(DI)", dxa)
 					p("VMOVUPS Y14, %d(DI)", dxa+32)
@@ -1229,8 +1254,8 @@ func (k kern) ipair(npair, qlo, qhi int, set bool) {
 			var rs [2]string // the even and the odd columns' sums, or zero where no tap reaches them
 			for i, a := range []int{e, od} {
 				rs[i] = "Y14"
-				if inited[a] {
-					rs[i] = fmt.Sprintf("Y%d", a)
+				if ps, ok := parts[a]; ok {
+					rs[i] = fmt.Sprintf("Y%d", ps[0])
 					p("VPERMPD $0xD8, %s, %s", rs[i], rs[i])
 				}
 			}
@@ -1254,15 +1279,75 @@ func (k kern) ipair(npair, qlo, qhi int, set bool) {
 	p("ADDQ $%d, BX", 4*npair*k.W/2)
 }
 
+// ipartials places the sums of ipair (by acc's index) in registers and
+// splits those whose FMA chains would be long into partial sums: it
+// returns, by sum, the registers its FMAs go to in turn, the sum's own
+// first. The sums that taps reach take Y0, Y1, … in order; each register
+// of Y0–Y7 left (the odd rows and columns of dilation 2 take no sum) goes
+// to the sum with the longest chains while they have two FMAs or more
+// each. With one sum for each 32-wide block (5×5 of dilation 2: chains of
+// 25 FMAs), the FMAs waited on each other for most of a step.
+func (k kern) ipartials(qs []int, groups [][]int, kr []map[int]int, acc func(o, j int, odd bool) int) map[int][]int {
+	uses := map[int]int{}
+	for _, q := range qs {
+		for _, g := range groups {
+			for _, kj := range g {
+				odd, _ := k.dyShift(kj)
+				for o := range kr {
+					if _, ok := kr[o][q]; !ok {
+						continue
+					}
+					for j := 0; j < k.nb(); j++ {
+						uses[acc(o, j, odd)]++
+					}
+				}
+			}
+		}
+	}
+	sums := slices.Sorted(maps.Keys(uses))
+	if len(sums) > 8 {
+		panic("gen_dws2: more than eight input-gradient sums")
+	}
+	parts := map[int][]int{}
+	for i, a := range sums {
+		parts[a] = []int{i}
+	}
+	for f := len(sums); f < 8; f++ {
+		best := -1
+		for _, a := range sums {
+			if uses[a] < 2*(len(parts[a])+1) {
+				continue
+			}
+			if best < 0 || uses[a]*len(parts[best]) > uses[best]*len(parts[a]) {
+				best = a
+			}
+		}
+		if best < 0 {
+			break
+		}
+		parts[best] = append(parts[best], f)
+	}
+	return parts
+}
+
 // ipairs is the number of pairs of dx rows a middle step of the input
 // gradient takes: two on 16-wide planes (eight FMA chains, as one pair of
 // 32-wide rows), except 3×3 of dilation 2. Against one pair a step, 16×16
 // C32, one thread, alternating calls in one process, batch 64 (batch 4):
 // 5×5 1.06–1.08 (1.08–1.14), 5×5 of dilation 2 (setting dx) 1.15–1.16
 // (1.17–1.19), 3×3 0.99–1.03 (1.07–1.09); 3×3 of dilation 2, whose taps
-// reach only the even dx rows, 0.89–0.99 (1.02–1.12).
+// reach only the even dx rows, 0.89–0.99 (1.02–1.12), and with partial
+// sums still 0.91 (1.11). Two on 32-wide planes of dilation 2 too, whose
+// taps reach four sums in two pairs (the even columns of the even rows):
+// each dy vector loaded then feeds two FMAs, where these kernels are
+// bound by their loads (a dy vector and a weight for every two FMAs; a
+// copy that skipped the weights' loads ran 1.23 times as fast). With
+// ipartials against the kernels before both, one thread, alternating
+// calls in one process, 256 planes of 32×32 (8, in cache): 5×5 adding to dx
+// 1.24 (1.22), setting it 1.34 (1.35); 3×3 adding 1.20 (1.19); ipartials
+// alone 1.03 (1.09) and 1.00 (1.03).
 func (k kern) ipairs() int {
-	if k.nb() == 1 && (k.K == 5 || k.D == 1) {
+	if k.nb() == 1 && (k.K == 5 || k.D == 1) || k.nb() == 2 && k.D == 2 {
 		return 2
 	}
 	return 1
