@@ -94,7 +94,8 @@
 // the neighbouring block's carried outputs), or, where the sums do not fit
 // the registers with enough rows (16-wide, dilation 2), shifts the taps;
 // 5×5 of dilation 2 runs as the stride-1 forward over the gathered even
-// rows and columns (dws2e*); the
+// rows and columns (dws2e*), and its weight gradient as the stride-1 one
+// (dwwp*) over them; the
 // weight gradient shifts dy instead (Σ dy[o]·x[2o+c] = Σ dy[o-h]·split[o]),
 // and the input gradient sums the even and the odd dx columns of a row
 // from shifted dy vectors and interleaves them with VUNPCKLPS /

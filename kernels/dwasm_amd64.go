@@ -952,11 +952,13 @@ func dwBackwardWeightAsm(part, dy, x []float32, s DWConv) int {
 }
 
 // dwBWJobs picks the weight-gradient kernels for s: direct (stride 1 or
-// 2) or padded.
+// 2, or stride 1 over the gathered even rows and columns) or padded.
 func dwBWJobs(s DWConv) *jobs[dwArgs] {
 	switch {
 	case s.K == 3 && dwDirectOK(s) || dwwpOK(s):
 		return dwBWDirectJobs
+	case dwS2WEEOK(s):
+		return dwBWS2EEJobs
 	case dwS2WOK(s):
 		return dwBWS2Jobs
 	}

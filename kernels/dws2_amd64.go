@@ -209,6 +209,59 @@ func dwBackwardWeightS2Body(a *dwArgs, lo, hi int) {
 	}
 }
 
+// dwS2WEEOK reports whether the stride-2 weight gradient of s runs as
+// dwS2EE: 5×5 of dilation 2 (whose taps meet the even rows and columns
+// alone), a shape the stride-2 kernels take (their groups of planes are
+// the units) and the table-free stride-1 weight-gradient kernels taking
+// the gathered plane. Against the stride-2 kernels (one thread,
+// alternating calls in one process): 1.11-1.17 on 32×32 planes (C16) and
+// 16×16 (C32), batch 64 and 4; 3×3, whose 9 taps do less with each
+// gathered plane, 0.75-0.80, so it stays with them.
+func dwS2WEEOK(s DWConv) bool {
+	return dwS2WOK(s) && s.K == 5 && s.Dilation == 2 && dwwpOK(dwS2EE(s))
+}
+
+var dwBWS2EEJobs = newJobs(dwBackwardWeightS2EEBody)
+
+// dwBackwardWeightS2EEBody forms the partials of planes [lo, hi) (unit
+// bounds, as dwBackwardWeightS2Body) of a weight gradient of dilation 2:
+// a unit at a time, it gathers the even rows and columns of its planes
+// into a buffer (rectified when the ReLU is fused; 16 KiB for 16 planes
+// of 32×32) and runs the stride-1 table-free kernels (dwwp*) over it and
+// dy, whose sums go to the partial of the unit's first plane.
+func dwBackwardWeightS2EEBody(a *dwArgs, lo, hi int) {
+	s := a.s
+	e := dwS2EE(s)
+	hw, ohw, kk := s.H*s.W, e.H*e.W, s.K*s.K
+	if lo >= hi {
+		return
+	}
+	_ = a.x[hi*hw-1]
+	_ = a.dy[hi*ohw-1]
+	_ = a.part[hi*kk-1]
+	gather := dws2eTab[b2i(s.W == 32)][b2i(s.ReLUIn)]
+	ik := s.K / 5
+	passes := dwwpPasses[ik][0]
+	var nbmid [len(dwwpTab[0][0])]int
+	for ip, ps := range passes {
+		nbmid[ip], _ = dwwpWalk(e, ps[2])
+	}
+	t := getDWTabs(e)
+	defer putDWTabs(t)
+	u := dwUnitsOf(s)
+	bp := getScratch(u.g*ohw + 8)
+	defer putScratch(bp)
+	buf := aligned32(*bp)
+	for p := lo; p < hi; {
+		end := min(hi, u.end(p))
+		gather(&buf[0], &a.x[p*hw], (end-p)*e.H)
+		for ip := range passes {
+			dwwpTab[ik][0][ip][0](&buf[0], &a.dy[p*ohw], &t.mf[0], &t.ml[0], 4*e.W, e.W/8, nbmid[ip], end-p, &a.part[p*kk], 0)
+		}
+		p = end
+	}
+}
+
 // dws2wGroup is how many planes of a channel one dws2w call sums into a
 // partial: the horizontal sums and the reduction's adds then come once a
 // group; a group's x (64 KiB) stays in L2.

@@ -21,14 +21,18 @@ func TestDepthwiseStride2Routes(t *testing.T) {
 					t.Errorf("%dx%d K%d D%d: forward %v weight %v input %v, want %v %v %v",
 						hw, hw, k, d, dwS2OK(s), dwS2WOK(s), dwS2IOK(s), fwd, wgt, in)
 				}
-				if in && dwBInJobs(s, false) != dwBInS2Jobs || wgt && dwBWJobs(s) != dwBWS2Jobs {
+				wj := dwBWS2Jobs
+				if k == 5 && d == 2 {
+					wj = dwBWS2EEJobs
+				}
+				if in && dwBInJobs(s, false) != dwBInS2Jobs || wgt && dwBWJobs(s) != wj {
 					t.Errorf("%dx%d K%d D%d: not dispatched to the direct jobs", hw, hw, k, d)
 				}
 				if !dwBackwardInputSetsAll(s) && in {
 					t.Errorf("%dx%d K%d D%d: the direct input gradient writes all of dx", hw, hw, k, d)
 				}
-				if ee := k == 5 && d == 2; dwS2EEOK(s) != ee {
-					t.Errorf("%dx%d K%d D%d: forward on the even rows and columns %v, want %v", hw, hw, k, d, dwS2EEOK(s), ee)
+				if ee := k == 5 && d == 2; dwS2EEOK(s) != ee || dwS2WEEOK(s) != ee {
+					t.Errorf("%dx%d K%d D%d: forward and weight gradient on the even rows and columns %v %v, want %v", hw, hw, k, d, dwS2EEOK(s), dwS2WEEOK(s), ee)
 				}
 				if dwBInJobs(s, true) != dwBInS2Jobs || !dwBackwardInputSetsAll(s) {
 					t.Errorf("%dx%d K%d D%d: setting dx does not take the direct kernels", hw, hw, k, d)
@@ -42,7 +46,7 @@ func TestDepthwiseStride2Routes(t *testing.T) {
 		{C: 2, N: 2, H: 32, W: 32, K: 3, Stride: 2, Pad: 0, Dilation: 1}, // padding
 		{C: 2, N: 2, H: 32, W: 32, K: 3, Stride: 1, Pad: 1, Dilation: 1}, // stride 1
 	} {
-		if dwS2OK(s) || dwS2WOK(s) || dwS2IOK(s) || dwS2EEOK(s) {
+		if dwS2OK(s) || dwS2WOK(s) || dwS2IOK(s) || dwS2EEOK(s) || dwS2WEEOK(s) {
 			t.Errorf("%+v: taken by a direct stride-2 kernel", s)
 		}
 	}
@@ -51,7 +55,7 @@ func TestDepthwiseStride2Routes(t *testing.T) {
 	defer func() { dwDirectOn = prev }()
 	s := DWConv{C: 16, N: 64, H: 32, W: 32, K: 3, Stride: 2, Pad: 1, Dilation: 1}
 	dwS2EEShape := DWConv{C: 16, N: 64, H: 32, W: 32, K: 5, Stride: 2, Pad: 4, Dilation: 2}
-	if dwS2OK(s) || dwS2WOK(s) || dwS2IOK(s) || dwS2EEOK(dwS2EEShape) {
+	if dwS2OK(s) || dwS2WOK(s) || dwS2IOK(s) || dwS2EEOK(dwS2EEShape) || dwS2WEEOK(dwS2EEShape) {
 		t.Error("dwDirectOn = false leaves the direct stride-2 kernels on")
 	}
 }
