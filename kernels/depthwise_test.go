@@ -150,6 +150,15 @@ func dwCases() []DWConv {
 			}
 		}
 	}
+	// 16-wide 5×5 of dilation 2 adding to dx over the gathered plane, in
+	// runs of 16 planes and more (dwS2IEEOK): chunks of planes cut at a
+	// channel's end (17 planes) and inside one (40 planes of 32×16, 32 to
+	// a chunk).
+	for _, hwn := range [][3]int{{16, 16, 17}, {12, 16, 17}, {4, 16, 16}, {32, 16, 40}} {
+		for _, relu := range []bool{false, true} {
+			cs = append(cs, DWConv{C: 2, N: hwn[2], H: hwn[0], W: hwn[1], K: 5, Stride: 2, Pad: 4, Dilation: 2, ReLUIn: relu})
+		}
+	}
 	// A 1×1 and a 7×7 to exercise "any odd K" on the reference.
 	cs = append(cs, DWConv{C: 2, N: 1, H: 5, W: 6, K: 1, Stride: 1, Pad: 0, Dilation: 1})
 	cs = append(cs, DWConv{C: 2, N: 2, H: 11, W: 10, K: 7, Stride: 1, Pad: 3, Dilation: 1, ReLUIn: true})

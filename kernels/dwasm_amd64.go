@@ -576,13 +576,16 @@ func dwBackwardInputAsm(dx, dy, w, x []float32, s DWConv) {
 // dwBInJobs picks the input-gradient kernels for s and the form of the
 // pass (set: writing dx, not adding to it): direct, by parity or padded.
 // The direct stride-2 kernels that set dx take 16-wide 5×5 of dilation 2
-// too, which adds to dx by parity (see iforms in gen_dws2.go).
+// too, which adds to dx over the gathered plane (dwS2IEEOK) or, in short
+// runs of planes, by parity (see iforms in gen_dws2.go).
 func dwBInJobs(s DWConv, set bool) *jobs[dwArgs] {
 	switch {
 	case dwDirectOK(s):
 		return dwBInDirectJobs
 	case dwS2IOK(s) || set && dwS2ISetOK(s):
 		return dwBInS2Jobs
+	case !set && dwS2IEEOK(s):
+		return dwBInS2EEJobs
 	case dwParityOK(s):
 		return dwBInParityJobs
 	}

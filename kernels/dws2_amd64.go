@@ -262,6 +262,62 @@ func dwBackwardWeightS2EEBody(a *dwArgs, lo, hi int) {
 	}
 }
 
+// dwS2IEEOK reports whether the stride-2 input gradient of s that adds to
+// dx runs as dwS2EE (dwBackwardInputS2EEBody): 5×5 of dilation 2 on
+// 16-wide planes of an even height, in runs of at least 16 planes (a
+// channel's batch). Against the path by output parity that those take
+// otherwise (one thread, alternating calls in one process, 16×16 planes):
+// 1.23–1.47 at C16–C64 and batch 16–64 (1.18–1.45 at two threads); at
+// batch 4, where each run of planes is a call of its own, 0.89. On
+// 32-wide planes the direct stride-2 kernels stay: the gathered pass ran
+// 0.89 of them, and 3×3 0.60 (32-wide) and 1.00 (16-wide).
+func dwS2IEEOK(s DWConv) bool {
+	if !dwS2Shape(s) || s.K != 5 || s.Dilation != 2 || s.W != 16 || s.H%2 != 0 || s.N < 16 {
+		return false
+	}
+	return dwDirectOK(dwS2EE(s))
+}
+
+var dwBInS2EEJobs = newJobs(dwBackwardInputS2EEBody)
+
+// dwBackwardInputS2EEBody adds to dx the input gradient of planes lo..hi
+// of a pass of dilation 2 and stride 2 (dwS2EE): dx receives taps at its
+// even rows and columns only, there the stride-1 input gradient of dy over
+// the gathered plane, so a chunk of planes at a time it runs the stride-1
+// kernels (setting a buffer, no ReLU) and adds the buffer to the even
+// columns of dx's even rows, masked by x > 0 when the ReLU is fused
+// (pwScatterS2Asm).
+func dwBackwardInputS2EEBody(a *dwArgs, lo, hi int) {
+	s := a.s
+	e := dwS2EE(s)
+	hw, ohw, kk := s.H*s.W, e.H*e.W, s.K*s.K
+	if lo >= hi {
+		return
+	}
+	_ = a.dx[hi*hw-1]
+	_ = a.dy[hi*ohw-1]
+	if s.ReLUIn {
+		_ = a.x[hi*hw-1]
+	}
+	bp := getScratch(dwS2EEChunk + 8)
+	defer putScratch(bp)
+	buf := aligned32(*bp)
+	per := max(1, dwS2EEChunk/ohw)
+	for p := lo; p < hi; {
+		c := p / s.N
+		n := min(hi, (c+1)*s.N, p+per) - p
+		sub := dwArgs{dx: buf[:n*ohw], dy: a.dy[p*ohw : (p+n)*ohw], w: a.w[c*kk : (c+1)*kk], set: true,
+			s: DWConv{C: 1, N: n, H: e.H, W: e.W, K: e.K, Stride: 1, Pad: e.Pad, Dilation: 1}}
+		dwBackwardInputDirectBody(&sub, 0, n)
+		var xr *float32
+		if s.ReLUIn {
+			xr = &a.x[p*hw]
+		}
+		pwScatterS2Asm(&a.dx[p*hw], &buf[0], xr, s.W, n*e.H, false, s.ReLUIn)
+		p += n
+	}
+}
+
 // dws2wGroup is how many planes of a channel one dws2w call sums into a
 // partial: the horizontal sums and the reduction's adds then come once a
 // group; a group's x (64 KiB) stays in L2.

@@ -28,6 +28,9 @@ func TestDepthwiseStride2Routes(t *testing.T) {
 				if in && dwBInJobs(s, false) != dwBInS2Jobs || wgt && dwBWJobs(s) != wj {
 					t.Errorf("%dx%d K%d D%d: not dispatched to the direct jobs", hw, hw, k, d)
 				}
+				if iee := k == 5 && d == 2 && hw == 16; dwS2IEEOK(s) != iee || iee && dwBInJobs(s, false) != dwBInS2EEJobs {
+					t.Errorf("%dx%d K%d D%d: input gradient added over the even rows and columns %v, want %v", hw, hw, k, d, dwS2IEEOK(s), iee)
+				}
 				if !dwBackwardInputSetsAll(s) && in {
 					t.Errorf("%dx%d K%d D%d: the direct input gradient writes all of dx", hw, hw, k, d)
 				}
@@ -46,7 +49,7 @@ func TestDepthwiseStride2Routes(t *testing.T) {
 		{C: 2, N: 2, H: 32, W: 32, K: 3, Stride: 2, Pad: 0, Dilation: 1}, // padding
 		{C: 2, N: 2, H: 32, W: 32, K: 3, Stride: 1, Pad: 1, Dilation: 1}, // stride 1
 	} {
-		if dwS2OK(s) || dwS2WOK(s) || dwS2IOK(s) || dwS2EEOK(s) || dwS2WEEOK(s) {
+		if dwS2OK(s) || dwS2WOK(s) || dwS2IOK(s) || dwS2EEOK(s) || dwS2WEEOK(s) || dwS2IEEOK(s) {
 			t.Errorf("%+v: taken by a direct stride-2 kernel", s)
 		}
 	}
@@ -55,7 +58,7 @@ func TestDepthwiseStride2Routes(t *testing.T) {
 	defer func() { dwDirectOn = prev }()
 	s := DWConv{C: 16, N: 64, H: 32, W: 32, K: 3, Stride: 2, Pad: 1, Dilation: 1}
 	dwS2EEShape := DWConv{C: 16, N: 64, H: 32, W: 32, K: 5, Stride: 2, Pad: 4, Dilation: 2}
-	if dwS2OK(s) || dwS2WOK(s) || dwS2IOK(s) || dwS2EEOK(dwS2EEShape) || dwS2WEEOK(dwS2EEShape) {
+	if dwS2OK(s) || dwS2WOK(s) || dwS2IOK(s) || dwS2EEOK(dwS2EEShape) || dwS2WEEOK(dwS2EEShape) || dwS2IEEOK(DWConv{C: 16, N: 64, H: 16, W: 16, K: 5, Stride: 2, Pad: 4, Dilation: 2}) {
 		t.Error("dwDirectOn = false leaves the direct stride-2 kernels on")
 	}
 }
