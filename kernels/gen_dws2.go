@@ -991,9 +991,8 @@ func (k kern) wpasses() []wpass {
 // shifts of dy they take (hs) and the registers of the dy rows of each
 // shift (two rows each), of the input row's first vector and its splits
 // (E: split[false], O: split[true]), and of the ReLU's zero, or the
-// memory that holds zeros when no register is left. The K·nk sums come
-// first, in Y0 on (the tap of row kr and the pass's i-th column in Y(kr·n+i), n
-// columns).
+// memory that holds zeros when no register is left. The K·n sums of its
+// n columns come first, from Y0 (row kr, the pass's i-th column: Y(kr·n+i)).
 type wregs struct {
 	ts    []ftap
 	hs    []int
