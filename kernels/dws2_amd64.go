@@ -126,15 +126,24 @@ func dwForwardS2EEBody(a *dwArgs, lo, hi int) {
 	fn := dwdpPick(dwStreamOut(a.y, 4*(len(a.x)+len(a.y)), e), ik, 0, dwVarM0)
 	t := getDWTabs(e)
 	defer putDWTabs(t)
+	dwS2EERuns(s, lo, hi, func(buf []float32, p, n, c int) {
+		gather(&buf[0], &a.x[p*hw], n*e.H)
+		dwDirectRun(fn, a.y[p*ohw:], buf, nil, &a.w[c*kk], t, e, 0, n)
+	})
+}
+
+// dwS2EERuns calls run for the planes lo..hi of s in runs [p, p+n) of one
+// channel c that fill at most dwS2EEChunk floats of gathered planes, with
+// a 32-byte aligned buffer of that size.
+func dwS2EERuns(s DWConv, lo, hi int, run func(buf []float32, p, n, c int)) {
 	bp := getScratch(dwS2EEChunk + 8)
 	defer putScratch(bp)
 	buf := aligned32(*bp)
-	per := max(1, dwS2EEChunk/ohw)
+	per := max(1, dwS2EEChunk/(s.H*s.W/4))
 	for p := lo; p < hi; {
 		c := p / s.N
 		n := min(hi, (c+1)*s.N, p+per) - p
-		gather(&buf[0], &a.x[p*hw], n*e.H)
-		dwDirectRun(fn, a.y[p*ohw:], buf, nil, &a.w[c*kk], t, e, 0, n)
+		run(buf, p, n, c)
 		p += n
 	}
 }
@@ -299,13 +308,7 @@ func dwBackwardInputS2EEBody(a *dwArgs, lo, hi int) {
 	if s.ReLUIn {
 		_ = a.x[hi*hw-1]
 	}
-	bp := getScratch(dwS2EEChunk + 8)
-	defer putScratch(bp)
-	buf := aligned32(*bp)
-	per := max(1, dwS2EEChunk/ohw)
-	for p := lo; p < hi; {
-		c := p / s.N
-		n := min(hi, (c+1)*s.N, p+per) - p
+	dwS2EERuns(s, lo, hi, func(buf []float32, p, n, c int) {
 		sub := dwArgs{dx: buf[:n*ohw], dy: a.dy[p*ohw : (p+n)*ohw], w: a.w[c*kk : (c+1)*kk], set: true,
 			s: DWConv{C: 1, N: n, H: e.H, W: e.W, K: e.K, Stride: 1, Pad: e.Pad, Dilation: 1}}
 		dwBackwardInputDirectBody(&sub, 0, n)
@@ -314,8 +317,7 @@ func dwBackwardInputS2EEBody(a *dwArgs, lo, hi int) {
 			xr = &a.x[p*hw]
 		}
 		pwScatterS2Asm(&a.dx[p*hw], &buf[0], xr, s.W, n*e.H, false, s.ReLUIn)
-		p += n
-	}
+	})
 }
 
 // dws2wGroup is how many planes of a channel one dws2w call sums into a
