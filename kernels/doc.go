@@ -94,8 +94,9 @@
 // the neighbouring block's carried outputs), or, where the sums do not fit
 // the registers with enough rows (16-wide, dilation 2), shifts the taps;
 // 5×5 of dilation 2 runs as the stride-1 forward over the gathered even
-// rows and columns (dws2e*), and its weight gradient as the stride-1 one
-// (dwwp*) over them; its input gradient on 16-wide planes, added to dx
+// rows and columns (dws2e*), and its weight gradient on 32-wide planes as
+// the stride-1 one (dwwp*) over them; its input gradient on 16-wide
+// planes, added to dx
 // in runs of 16 planes and more, as the stride-1 input gradient into a
 // buffer that pwScatterS2Asm adds to the even columns of dx's even rows;
 // the

@@ -220,14 +220,16 @@ func dwBackwardWeightS2Body(a *dwArgs, lo, hi int) {
 
 // dwS2WEEOK reports whether the stride-2 weight gradient of s runs as
 // dwS2EE: 5×5 of dilation 2 (whose taps meet the even rows and columns
-// alone), a shape the stride-2 kernels take (their groups of planes are
-// the units) and the table-free stride-1 weight-gradient kernels taking
-// the gathered plane. Against the stride-2 kernels (one thread,
-// alternating calls in one process): 1.11-1.17 on 32×32 planes (C16) and
-// 16×16 (C32), batch 64 and 4; 3×3, whose 9 taps do less with each
-// gathered plane, 0.75-0.80, so it stays with them.
+// alone) on 32-wide planes, a shape the stride-2 kernels take (their
+// groups of planes are the units) and the table-free stride-1
+// weight-gradient kernels taking the gathered plane. Against the stride-2
+// kernels (alternating calls in one process, C16 batch 64, five runs):
+// 1.05-1.25 at one thread, 1.02-1.19 at two; batch 4 and 8 1.01-1.16.
+// On 16-wide planes (C32) it ran 0.96-1.11 and 0.92-1.13, and 3×3, whose
+// 9 taps do less with each gathered plane, 0.75-0.80: those stay with the
+// stride-2 kernels.
 func dwS2WEEOK(s DWConv) bool {
-	return dwS2WOK(s) && s.K == 5 && s.Dilation == 2 && dwwpOK(dwS2EE(s))
+	return dwS2WOK(s) && s.K == 5 && s.Dilation == 2 && s.W == 32 && dwwpOK(dwS2EE(s))
 }
 
 var dwBWS2EEJobs = newJobs(dwBackwardWeightS2EEBody)
