@@ -792,7 +792,9 @@ func (k kern) groupAcc(lo, hi int, first bool) {
 // they share) hold the first taps' weights: four of the nine of 3×3,
 // which against none ran 1.01–1.09 (16×16 C32, 8 to 512 planes, one
 // thread, alternating calls in one process). 5×5 has one register left,
-// and holding one weight in it ran 0.97–1.02: none.
+// and holding one weight in it ran 0.97–1.02: none. The tap-shifting
+// kernels of dilation 2 (group) hold none either: two of the 3×3 weights
+// in the two registers they leave ran 0.97–1.03.
 func (k kern) heldWeights() map[[2]int]string {
 	if !k.accShift() || k.nb() != 1 || k.K != 3 {
 		return nil
