@@ -647,32 +647,8 @@ func (k kern) groupAcc(lo, hi int, first bool) {
 	needE, needO := splitsOf(ts)
 	acc := func(t, j, h int) int { return (t*len(cls)+slices.Index(cls, h))*nb + j }
 	nacc := G * len(cls) * nb
-	next := nacc
-	take := func() string { // Y14 holds zero, Y15 the weight with two blocks
-		if next == 14 {
-			next++
-		}
-		if next > 15 || next == 15 && nb == 2 {
-			panic("gen_dws2: groupAcc out of registers")
-		}
-		next++
-		return fmt.Sprintf("Y%d", next-1)
-	}
-	E, O := make([]string, nb), make([]string, nb)
-	for j := 0; j < nb; j++ {
-		E[j] = take()
-		if needO {
-			O[j] = take()
-		}
-	}
-	// The second vector of a pair: with one block in a register, with two
-	// the memory operand of both VSHUFPS (5×5 on 32-wide planes: 1.10-1.13
-	// against 1.06 a register, relative to the kernels before the buffer;
-	// one block: 0.97-0.99 against 0.99-1.00).
-	T := ""
-	if nb == 1 {
-		T = take()
-	}
+	E, O, T, _ := k.accRegs()
+	held := k.heldWeights()
 	inited := make([]bool, nacc)
 	last := offs[len(offs)-1]
 	reuse := k.reuse()
@@ -726,7 +702,6 @@ func (k kern) groupAcc(lo, hi int, first bool) {
 				}
 			}
 		}
-		held := k.heldWeights()
 		for kj, tp := range ts {
 			for _, u := range uses[off] {
 				w, ok := held[[2]int{u.kr, kj}]
@@ -784,6 +759,41 @@ func (k kern) groupAcc(lo, hi int, first bool) {
 	p("ADDQ $%d, DI", 4*G*k.W/2)
 }
 
+// accRegs is groupAcc's register plan after its sums (from Y0): each
+// block's even split E and, where a tap reads it, odd split O, then with
+// one block the pair's second vector T, Y14 (the zero) skipped; next is
+// the first register left. The second vector is, with two blocks, the
+// memory operand of both VSHUFPS instead (5×5 on 32-wide planes:
+// 1.10-1.13 against 1.06 a register, relative to the kernels before the
+// buffer; one block: 0.97-0.99 against 0.99-1.00), and Y15 then holds the
+// weight both blocks share.
+func (k kern) accRegs() (E, O []string, T string, next int) {
+	nb := k.nb()
+	_, needO := splitsOf(k.ftaps())
+	next = k.rowsPer() * len(k.classes()) * nb
+	take := func() string {
+		if next == 14 {
+			next++
+		}
+		if next > 15 || next == 15 && nb == 2 {
+			panic("gen_dws2: groupAcc out of registers")
+		}
+		next++
+		return fmt.Sprintf("Y%d", next-1)
+	}
+	E, O = make([]string, nb), make([]string, nb)
+	for j := 0; j < nb; j++ {
+		E[j] = take()
+		if needO {
+			O[j] = take()
+		}
+	}
+	if nb == 1 {
+		T = take()
+	}
+	return E, O, T, next
+}
+
 // heldWeights are the weights that groupAcc's kernels keep in registers
 // for the whole call (loaded once by emit), by (kr, kj): on 16-wide planes
 // the FMAs otherwise take each weight from memory, one load an FMA, and
@@ -799,14 +809,7 @@ func (k kern) heldWeights() map[[2]int]string {
 	if !k.accShift() || k.nb() != 1 || k.K != 3 {
 		return nil
 	}
-	needE, needO := splitsOf(k.ftaps())
-	next := k.rowsPer() * len(k.classes())
-	for i := 0; i < b2i(needE)+b2i(needO)+1; i++ { // as groupAcc's take
-		if next == 14 {
-			next++
-		}
-		next++
-	}
+	_, _, _, next := k.accRegs()
 	var free []string
 	for r := next; r < 16; r++ {
 		if r != 14 {
