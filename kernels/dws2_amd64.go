@@ -311,8 +311,12 @@ func dwBackwardInputS2EEBody(a *dwArgs, lo, hi int) {
 		_ = a.x[hi*hw-1]
 	}
 	dwS2EERuns(s, lo, hi, func(buf []float32, p, n, c int) {
-		sub := dwArgs{dx: buf[:n*ohw], dy: a.dy[p*ohw : (p+n)*ohw], w: a.w[c*kk : (c+1)*kk], set: true,
-			s: DWConv{C: 1, N: n, H: e.H, W: e.W, K: e.K, Stride: 1, Pad: e.Pad, Dilation: 1}}
+		// The run's planes as one channel of n, without the ReLU (dwS2EE
+		// leaves it out): the buffer is set, the mask comes with the
+		// scatter.
+		run := e
+		run.C, run.N = 1, n
+		sub := dwArgs{dx: buf[:n*ohw], dy: a.dy[p*ohw : (p+n)*ohw], w: a.w[c*kk : (c+1)*kk], set: true, s: run}
 		dwBackwardInputDirectBody(&sub, 0, n)
 		var xr *float32
 		if s.ReLUIn {
