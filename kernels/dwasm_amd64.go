@@ -1175,14 +1175,29 @@ func dwBackwardWeightDirectBody(a *dwArgs, lo, hi int) {
 			// at C=64; the K = 3 kernels lost 1–7% with it.
 			pfd = dwPfWhole(hw)
 		}
+		// The distance of each pass's stream (bytes; 0: none). The first
+		// pass streams the next planes in. On planes of dwPfMin floats or
+		// more (32×32 here: a K = 5 group is two planes, 8 KiB of x), the
+		// second pass streams twice as far, the group after the one the
+		// first pass's stream reaches into, so that the memory works
+		// through two of the three passes instead of one. In one process,
+		// alternating calls, one thread, batch 64, against the first pass
+		// alone: 32×32 C64 1.14–1.20, C32 1.09–1.13, C16 1.00–1.01. All
+		// three passes streaming at the first one's distance: C16
+		// 0.96–1.00, C64 1.07–1.10; 16×16 C64 lost with the second stream
+		// (0.95–0.99) and keeps one.
+		var pfds [len(dwwpTab[0][0])]int
+		pfds[0] = pfd
+		if hw >= dwPfMin && len(passes) > 1 {
+			pfds[1] = 2 * pfd
+		}
 		for p := lo; p < hi; {
 			// One call a group (a dwUnit: lo and hi are unit bounds); its
 			// sums go to the partial of its first plane, the only one the
 			// reduction reads (dwBackwardWeightAsm returns the stride).
 			e := min(hi, u.end(p))
 			for ip := range passes {
-				// The first pass streams the next planes in.
-				dwwpTab[ik][id][ip][relu](&a.x[p*hw], &a.dy[p*hw], &t.mf[0], &t.ml[0], 4*W, W/8, nbmid[ip], e-p, &a.part[p*kk], pfd*b2i(ip == 0))
+				dwwpTab[ik][id][ip][relu](&a.x[p*hw], &a.dy[p*hw], &t.mf[0], &t.ml[0], 4*W, W/8, nbmid[ip], e-p, &a.part[p*kk], pfds[ip])
 			}
 			p = e
 		}
