@@ -193,7 +193,8 @@ var dwBWS2Jobs = newJobs(dwBackwardWeightS2Body)
 // dwBackwardWeightS2Body forms the partials of planes [lo, hi), unit
 // bounds: one kernel call a dwUnit (dws2wGroup planes of a channel), whose
 // K·K sums go to the partial of its first plane; for 5×5 three calls, one
-// a pass, the group staying in L2 between them.
+// a pass, the group staying in L2 (or L3: 256 KiB of x for 64 planes of
+// 32×32) between them.
 func dwBackwardWeightS2Body(a *dwArgs, lo, hi int) {
 	s := a.s
 	hw, ohw, kk := s.H*s.W, s.H*s.W/4, s.K*s.K
@@ -237,7 +238,7 @@ var dwBWS2EEJobs = newJobs(dwBackwardWeightS2EEBody)
 // dwBackwardWeightS2EEBody forms the partials of planes [lo, hi) (unit
 // bounds, as dwBackwardWeightS2Body) of a weight gradient of dilation 2:
 // a unit at a time, it gathers the even rows and columns of its planes
-// into a buffer (rectified when the ReLU is fused; 16 KiB for 16 planes
+// into a buffer (rectified when the ReLU is fused; 64 KiB for 64 planes
 // of 32×32) and runs the stride-1 table-free kernels (dwwp*) over it and
 // dy, whose sums go to the partial of the unit's first plane.
 func dwBackwardWeightS2EEBody(a *dwArgs, lo, hi int) {
@@ -328,8 +329,13 @@ func dwBackwardInputS2EEBody(a *dwArgs, lo, hi int) {
 
 // dws2wGroup is how many planes of a channel one dws2w call sums into a
 // partial: the horizontal sums and the reduction's adds then come once a
-// group; a group's x (64 KiB) stays in L2.
-const dws2wGroup = 16
+// group, and the kernel's loop runs on without a call between planes.
+// Against groups of 16 (alternating calls in one process, one thread,
+// batch 64, 3×3 and 5×5, both dilations, two runs): 16×16 planes (C32)
+// 1.02–1.08, 32×32 (C16) 0.99–1.05; groups of 32 gained about half as
+// much, and groups of 2–8 lost (0.59–0.99), 5×5 too, whose three passes
+// then find the group in L1.
+const dws2wGroup = 64
 
 // dws2iFunc is a direct stride-2 input-gradient kernel (gen_dws2.go): np
 // planes of one channel, pairs = H/2 pairs of dx rows each, weights
