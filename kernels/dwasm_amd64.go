@@ -1090,19 +1090,27 @@ func dwwpOK(s DWConv) bool {
 
 // dwwpGroup is how many planes a dwwp kernel call sums into one partial
 // (the partial of the group's first plane; the others are not written and
-// not read): the
-// horizontal sums of the tap registers (7 instructions each, 25 for K = 5,
-// against 800 FMAs on a 16×16 plane) then come once a group instead of
-// once a plane. K = 5 takes 8 KiB of x, which stays in L1 from one pass to
-// the next; K = 3 (one pass) 32 KiB. A group never spans two channels
-// (dwUnits). In one process, alternating calls, one thread, batch 64,
-// against a partial per plane: 8×8 maps 1.22–1.44×, 16×16 1.03–1.14×,
-// 32×32 1.0×.
+// not read): the horizontal sums of the tap registers (7 instructions
+// each, 25 for K = 5, against 800 FMAs on a 16×16 plane) then come once a
+// group instead of once a plane, and the kernel runs on from plane to
+// plane without a call. A group never spans two channels (dwUnits). In
+// one process, alternating calls, one thread, batch 64, against a partial
+// per plane: 8×8 maps 1.22–1.44×, 16×16 1.03–1.14×, 32×32 1.0×.
+//
+// Groups are 64 planes (a channel's planes at batch 64), except for K = 5
+// on planes of dwPfMin floats or more (32×32): two planes, 8 KiB of x that
+// stays in L1 from each of the three passes to the next while the first
+// two passes stream the next groups in (those tensors leave the cache at
+// batch 64). Against groups of 8 KiB of x (K = 5) and 32 KiB (K = 3), two
+// runs: K = 5 on 16×16 1.06–1.10 (C16, C64) and 1.04–1.11 (C32), 8×8
+// 1.01–1.07; K = 3 on 32×32 1.02–1.04 (C16), 0.99–1.01 (C64), 16×16
+// 1.005–1.02. K = 5 on 32×32 lost with groups of 4 (0.84–0.90 at C64) and
+// 64 (0.69–0.73).
 func dwwpGroup(s DWConv) int {
-	if s.K == 5 {
+	if s.K == 5 && s.H*s.W >= dwPfMin {
 		return max(1, 2048/(s.H*s.W))
 	}
-	return max(1, 8192/(s.H*s.W))
+	return 64
 }
 
 // dwUnits are the pieces of work the weight-gradient jobs hand out: the
