@@ -50,8 +50,8 @@
 // over (masked at the row's ends: the padding). The input-gradient
 // kernels dws2i* (see ipair) go the other way: the even and the odd dx
 // columns of a row are sums of dy vectors shifted by at most one (5×5 of
-// dilation 1 included), and one VPERMPD each puts them in the lane order
-// in which VUNPCKLPS / VUNPCKHPS interleave them into dx.
+// dilation 1 included), interleaved into dx by VUNPCKLPS / VUNPCKHPS and
+// two VPERM2F128 (see ipair).
 //
 // The code is written for K = 3 and 5. The tap-shifting forward, which
 // the 16-wide kernels of dilation 2 keep, splits each row into all its
@@ -1237,9 +1237,15 @@ func (k kern) dyShift(kj int) (odd bool, s int) {
 // chains of FMAs interleave: one pair of 32-wide rows, or two of 16-wide
 // ones (one pair of those, four chains, left the FMAs waiting on each
 // other), or two of 32-wide rows of dilation 2 (see ipairs).
-// Then E and O are put in the lane order 0 1 4 5 2 3 6 7 (VPERMPD) so
-// that VUNPCKLPS / VUNPCKHPS interleave them straight into the two dx
-// vectors, masked by x > 0 (relu) and stored (set) or added to dx. Rows
+// Then VUNPCKLPS / VUNPCKHPS interleave E and O within each 128-bit half
+// and two VPERM2F128 put the halves in order, which costs less than one
+// VPERMPD a sum before the interleave (1.0 FMA slot each against 1.6 in
+// bench/ports; 1.01-1.04 on the 5×5 and 3×3 kernels of dilation 1, one
+// thread, alternating calls in one process). With a single sum (dilation
+// 2: the odd columns get no tap) one VPERMPD puts it in the lane order 0 1
+// 4 5 2 3 6 7 that the interleave with zero needs (two VPERM2F128 lost
+// there, 0.94-0.96). The two dx vectors are then masked by x > 0 (relu)
+// and stored (set) or added to dx. Rows
 // that no filter row reaches (dilation 2, odd rows) are left alone, or
 // zeroed when set. Only dy rows p+q with qlo <= q <= qhi are read (the
 // pairs near the top and bottom of the plane leave out the rows past its
@@ -1334,13 +1340,26 @@ func (k kern) ipair(npair, qlo, qhi int, set bool) {
 				rs[i] = "Y14"
 				if ps, ok := parts[a]; ok {
 					rs[i] = fmt.Sprintf("Y%d", ps[0])
-					p("VPERMPD $0xD8, %s, %s", rs[i], rs[i])
 				}
 			}
 			ereg, oreg := rs[0], rs[1]
-			p("VUNPCKLPS %s, %s, Y10", oreg, ereg)
-			p("VUNPCKHPS %s, %s, Y11", oreg, ereg)
-			for h, r := range []string{"Y10", "Y11"} {
+			out := []string{"Y10", "Y11"}
+			if hasE && hasO {
+				p("VUNPCKLPS %s, %s, Y10", oreg, ereg)
+				p("VUNPCKHPS %s, %s, Y11", oreg, ereg)
+				p("VPERM2F128 $0x20, Y11, Y10, %s", ereg)
+				p("VPERM2F128 $0x31, Y11, Y10, Y11")
+				out[0] = ereg
+			} else {
+				for _, r := range rs {
+					if r != "Y14" {
+						p("VPERMPD $0xD8, %s, %s", r, r)
+					}
+				}
+				p("VUNPCKLPS %s, %s, Y10", oreg, ereg)
+				p("VUNPCKHPS %s, %s, Y11", oreg, ereg)
+			}
+			for h, r := range out {
 				if k.relu {
 					p("VCMPPS $1, %d(SI), Y14, Y12", dxa+32*h) // 0 < x
 					p("VANDPS Y12, %s, %s", r, r)
