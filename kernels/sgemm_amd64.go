@@ -476,27 +476,27 @@ func sgemmDirect(transA bool, m, n, k int, alpha float32, a []float32, lda int,
 }
 
 // sgemmStripRowsAhead is how many rows further down the strip each row of
-// B being packed prefetches.
-const sgemmStripRowsAhead = 1
+// B being packed prefetches: the rows sgemmPackStrip copies next but one
+// block of four (2 and 8 measured the same, 0.96–1.02).
+const sgemmStripRowsAhead = 4
 
 // sgemmStripPrefetch returns sgemmPackStrip's prefetch distances in bytes
 // for rows p0..p0+kb of a k-row strip of B, w columns wide, rows ldb floats
-// apart: each row prefetches the row sgemmStripRowsAhead below it, and the
-// last rows the first rows packed next: rows p0+kb.. of this strip, or the
-// first rows of the next strip (nextStrip), or nothing (pf2 = 0 prefetches
-// the row itself).
+// apart: each row prefetches the row d = min(sgemmStripRowsAhead, k) below
+// it, and the rows within d of the strip's end (the last tail rows of the
+// block) the first rows of the next strip (nextStrip) at the same
+// distance in packing order, or nothing (pf2 = 0 prefetches the row
+// itself).
 //
 // The rows of B are usually a power of two apart, so the same columns of
 // every row fall in the same cache sets: a whole strip prefetched ahead is
-// evicted before it is read, and only a row or two can wait in the cache.
+// evicted before it is read, and only a few rows can wait in the cache.
 func sgemmStripPrefetch(p0, kb, k, ldb, w int, nextStrip bool) (pf, tail, pf2 int) {
-	d := min(sgemmStripRowsAhead, kb)
-	pf, tail = 4*d*ldb, d
-	switch {
-	case p0+kb < k:
-		pf2 = pf
-	case nextStrip:
-		pf2 = 4*w - 4*(p0+kb-d)*ldb
+	d := min(sgemmStripRowsAhead, k)
+	pf = 4 * d * ldb
+	tail = min(kb, max(0, p0+kb-(k-d)))
+	if nextStrip {
+		pf2 = 4*w - 4*(k-d)*ldb
 	}
 	return pf, tail, pf2
 }

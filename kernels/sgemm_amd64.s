@@ -3303,13 +3303,13 @@ TEXT ·sgemmPackStrip(SB), NOSPLIT, $0-64
 	MOVQ pf2+56(FP), R14
 	MOVQ CX, R10
 	SHLQ $6, R10
-	TESTQ CX, CX
-	JZ packstrip_done
+	LEAQ (R8)(R8*2), R15
 	TESTQ R9, R9
 	JZ packstrip_done
+	SUBQ R13, CX
 packstrip_row:
-	CMPQ CX, R13
-	CMOVQEQ R14, R11
+	TESTQ $3, CX
+	JZ packstrip_block
 	MOVQ SI, AX
 	MOVQ DI, BX
 	MOVQ R9, R12
@@ -3326,7 +3326,51 @@ packstrip_col:
 	ADDQ R8, SI
 	ADDQ $64, DI
 	DECQ CX
-	JNZ packstrip_row
+	JMP packstrip_row
+packstrip_block:
+	TESTQ CX, CX
+	JZ packstrip_run
+	MOVQ SI, AX
+	LEAQ (SI)(R11*1), DX
+	MOVQ DI, BX
+	MOVQ R9, R12
+packstrip_bcol:
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	PREFETCHT0 (DX)
+	VMOVUPS (AX)(R8*1), Y2
+	VMOVUPS 32(AX)(R8*1), Y3
+	PREFETCHT0 (DX)(R8*1)
+	VMOVUPS (AX)(R8*2), Y4
+	VMOVUPS 32(AX)(R8*2), Y5
+	PREFETCHT0 (DX)(R8*2)
+	VMOVUPS (AX)(R15*1), Y6
+	VMOVUPS 32(AX)(R15*1), Y7
+	PREFETCHT0 (DX)(R15*1)
+	VMOVUPS Y0, 0(BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, 64(BX)
+	VMOVUPS Y3, 96(BX)
+	VMOVUPS Y4, 128(BX)
+	VMOVUPS Y5, 160(BX)
+	VMOVUPS Y6, 192(BX)
+	VMOVUPS Y7, 224(BX)
+	ADDQ $64, AX
+	ADDQ $64, DX
+	ADDQ R10, BX
+	DECQ R12
+	JNZ packstrip_bcol
+	LEAQ (SI)(R8*4), SI
+	ADDQ $256, DI
+	SUBQ $4, CX
+	JMP packstrip_block
+packstrip_run:
+	TESTQ R13, R13
+	JZ packstrip_done
+	MOVQ R13, CX
+	XORQ R13, R13
+	MOVQ R14, R11
+	JMP packstrip_row
 packstrip_done:
 	VZEROUPPER
 	RET

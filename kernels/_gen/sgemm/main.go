@@ -261,10 +261,17 @@ func dot(r, c int) {
 // packStrip emits sgemmPackStrip, which copies k rows of a strip of B
 // (panels·16 floats wide, rows ldb bytes apart) into 16-column panels
 // (panel q at dst + q·k·64 bytes, 64 bytes per row), reading each row
-// contiguously and prefetching the bytes pf further on as it goes; from the
-// row that leaves tail rows to copy it prefetches pf2 further on instead
-// (the caller points pf a few rows down the strip and pf2 at the first rows
-// of the next strip).
+// contiguously and prefetching the bytes pf further on as it goes; the
+// last tail rows (tail <= k) prefetch pf2 further on instead (the caller
+// points pf a few rows down the strip and pf2 at the first rows of the
+// next strip).
+//
+// Each of the two runs of rows (k-tail with pf, tail with pf2) copies its
+// first rows one by one, as many as leave a multiple of four, and the
+// others four at a time: each panel then takes 256 contiguous bytes a
+// step instead of 64, and the stores leap the panel stride (a power of
+// two, k·64 bytes) a quarter as often. On a strip of B in cache (k = 64,
+// 1024 columns) the copy moved 59 GB/s against 30 row by row.
 //
 // func sgemmPackStrip(k int, b *float32, ldb int, panels int, dst *float32, pf, tail, pf2 int)
 func packStrip() {
@@ -280,14 +287,14 @@ func packStrip() {
 	p("\tMOVQ tail+48(FP), R13")
 	p("\tMOVQ pf2+56(FP), R14")
 	p("\tMOVQ CX, R10")
-	p("\tSHLQ $6, R10") // panel stride k·64 bytes
-	p("\tTESTQ CX, CX")
-	p("\tJZ packstrip_done")
+	p("\tSHLQ $6, R10")         // panel stride k·64 bytes
+	p("\tLEAQ (R8)(R8*2), R15") // 3·ldb
 	p("\tTESTQ R9, R9")
 	p("\tJZ packstrip_done")
+	p("\tSUBQ R13, CX") // the first run: k-tail rows with pf
 	p("packstrip_row:")
-	p("\tCMPQ CX, R13") // tail rows left: switch to the second distance
-	p("\tCMOVQEQ R14, R11")
+	p("\tTESTQ $3, CX") // rows over a multiple of four: one row
+	p("\tJZ packstrip_block")
 	p("\tMOVQ SI, AX")
 	p("\tMOVQ DI, BX")
 	p("\tMOVQ R9, R12")
@@ -304,7 +311,40 @@ func packStrip() {
 	p("\tADDQ R8, SI")
 	p("\tADDQ $64, DI")
 	p("\tDECQ CX")
-	p("\tJNZ packstrip_row")
+	p("\tJMP packstrip_row")
+	p("packstrip_block:")
+	p("\tTESTQ CX, CX")
+	p("\tJZ packstrip_run")
+	p("\tMOVQ SI, AX")
+	p("\tLEAQ (SI)(R11*1), DX") // the prefetch walk of the block's first row
+	p("\tMOVQ DI, BX")
+	p("\tMOVQ R9, R12")
+	p("packstrip_bcol:")
+	for r := 0; r < 4; r++ {
+		idx := []string{"", "(R8*1)", "(R8*2)", "(R15*1)"}[r]
+		p("\tVMOVUPS (AX)%s, Y%d", idx, 2*r)
+		p("\tVMOVUPS 32(AX)%s, Y%d", idx, 2*r+1)
+		p("\tPREFETCHT0 (DX)%s", idx)
+	}
+	for r := 0; r < 8; r++ {
+		p("\tVMOVUPS Y%d, %d(BX)", r, 32*r)
+	}
+	p("\tADDQ $64, AX")
+	p("\tADDQ $64, DX")
+	p("\tADDQ R10, BX")
+	p("\tDECQ R12")
+	p("\tJNZ packstrip_bcol")
+	p("\tLEAQ (SI)(R8*4), SI")
+	p("\tADDQ $256, DI")
+	p("\tSUBQ $4, CX")
+	p("\tJMP packstrip_block")
+	p("packstrip_run:")
+	p("\tTESTQ R13, R13") // the second run: tail rows with pf2
+	p("\tJZ packstrip_done")
+	p("\tMOVQ R13, CX")
+	p("\tXORQ R13, R13")
+	p("\tMOVQ R14, R11")
+	p("\tJMP packstrip_row")
 	p("packstrip_done:")
 	p("\tVZEROUPPER")
 	p("\tRET")
