@@ -80,7 +80,9 @@
 // dilated dy. The stride-1 weight gradient runs on the planes too (dwwp*:
 // all nine 3×3 tap sums stay in registers across a group of a channel's
 // planes, with one horizontal sum per tap and group; 5×5 in three passes
-// over a group small enough to stay in L1, shifting dy instead of the
+// over a group (two planes of 32×32, which stay in L1 from pass to pass
+// while the first two passes stream the next groups in; a channel's
+// planes on smaller maps), shifting dy instead of the
 // input (dwws*), so that each input vector is loaded and rectified once
 // for two tap columns; with dilation 2 a plane's even and odd rows are
 // walked apart; dwwd* through row tables for other heights). The stride-2
@@ -88,8 +90,11 @@
 // with dilation 2 on 16-wide planes only when it sets dx) read the planes
 // in place too (dws2f*, dws2w*, dws2i*, gen_dws2.go): pairs of input
 // vectors are split into their even and odd columns by VSHUFPS, leaving
-// the outputs in a fixed lane order that one VPERMPD per stored vector (or
-// per dy vector loaded) undoes; the forward sums each output row by the
+// the outputs in a fixed lane order that one VPERMPD per stored vector
+// undoes (the weight gradient loads dy in that order, each half broadcast
+// and the two interleaved by VSHUFPD; the input gradient of dilation 1
+// interleaves its even and odd sums within the 128-bit halves and puts the halves in
+// order by VPERM2F128); the forward sums each output row by the
 // shift of its taps and shifts each sum once (a VPERMPS and a VBLENDPS of
 // the neighbouring block's carried outputs), or, where the sums do not fit
 // the registers with enough rows (16-wide, dilation 2), shifts the taps;
