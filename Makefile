@@ -38,10 +38,17 @@ bench-gemm:
 
 # The depthwise table of the kernels issue: six samples of each pass at one
 # thread, best of each, cells at 40% of 116 GFLOP/s in bold, and the count
-# at 40% of the FMA probe of the same run (bench/README.md).
+# at 40% of the FMA probe of the same run (bench/README.md). The samples
+# come from three sweeps of two, about a minute apart: the host switches
+# every few seconds between spells in which the kernels' instruction mix
+# runs up to 1.7 times slower and spells in which it does not
+# (`go run ./bench/ports -watch 60s`), and six samples in a row often fall
+# in one spell.
 bench-dw:
-	$(GO) test ./kernels/ -run '^$$' -bench '^BenchmarkFMAPeak$$|^BenchmarkStream$$|^BenchmarkDepthwise$$|^BenchmarkDepthwiseStride2$$' \
-		-benchtime=150ms -count=6 -kthreads=1 | $(GO) run ./bench/dwtable
+	for i in 1 2 3; do \
+		$(GO) test ./kernels/ -run '^$$' -bench '^BenchmarkFMAPeak$$|^BenchmarkStream$$|^BenchmarkDepthwise$$|^BenchmarkDepthwiseStride2$$' \
+			-benchtime=150ms -count=2 -kthreads=1 || exit 1; \
+	done | $(GO) run ./bench/dwtable
 
 # What each vector instruction of the kernels costs next to FMAs on this
 # machine: issue rate alone and FMA slots taken (bench/README.md).

@@ -46,6 +46,9 @@ var ops = []op{
 	{"VFMADD231PS load across a line", "VFMADD231PS 36(SI), Y13, Y%d"},
 	{"VMOVUPS load, a pair", "VMOVUPS (SI), Y%d\n\tVMOVUPS 64(SI), Y%[1]d"},
 	{"VANDPS and VADDPS, a pair", "VANDPS Y12, Y13, Y%d\n\tVADDPS Y12, Y13, Y%[1]d"},
+	{"VMOVUPS load and VANDPS, a pair", "VMOVUPS (SI), Y%d\n\tVANDPS Y12, Y13, Y%[1]d"},
+	{"VANDPS with a load operand", "VANDPS (SI), Y13, Y%d"},
+	{"VMOVUPS load, VANDPS and VADDPS", "VMOVUPS (SI), Y%d\n\tVANDPS Y12, Y13, Y%[1]d\n\tVADDPS Y12, Y13, Y%[1]d"},
 }
 
 var s, g bytes.Buffer

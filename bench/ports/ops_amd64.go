@@ -32,6 +32,9 @@ var table = []struct {
 	{"VFMADD231PS load across a line", loopWith18, loopAlone18},
 	{"VMOVUPS load, a pair", loopWith19, loopAlone19},
 	{"VANDPS and VADDPS, a pair", loopWith20, loopAlone20},
+	{"VMOVUPS load and VANDPS, a pair", loopWith21, loopAlone21},
+	{"VANDPS with a load operand", loopWith22, loopAlone22},
+	{"VMOVUPS load, VANDPS and VADDPS", loopWith23, loopAlone23},
 }
 
 func loopWith0(n int, p *float32)
@@ -117,3 +120,15 @@ func loopAlone19(n int, p *float32)
 func loopWith20(n int, p *float32)
 
 func loopAlone20(n int, p *float32)
+
+func loopWith21(n int, p *float32)
+
+func loopAlone21(n int, p *float32)
+
+func loopWith22(n int, p *float32)
+
+func loopAlone22(n int, p *float32)
+
+func loopWith23(n int, p *float32)
+
+func loopAlone23(n int, p *float32)

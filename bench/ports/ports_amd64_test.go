@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/cpu"
 )
@@ -32,5 +33,21 @@ func TestMeasure(t *testing.T) {
 		if !strings.Contains(out.String(), "| "+r.name+" |") {
 			t.Errorf("%s: no row in the table", r.name)
 		}
+	}
+}
+
+// TestWatch runs the mode probe briefly: at least one probe, and its
+// summary line.
+func TestWatch(t *testing.T) {
+	if !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
+		t.Skip("no AVX2 and FMA: the loops cannot run here")
+	}
+	var out bytes.Buffer
+	slow, total := watch(&out, time.Millisecond, 0)
+	if total < 1 || slow < 0 || slow > total {
+		t.Fatalf("watch: %d slow of %d", slow, total)
+	}
+	if !strings.Contains(out.String(), "probes slow") {
+		t.Fatalf("no summary line in %q", out.String())
 	}
 }
