@@ -476,8 +476,9 @@ func sgemmDirect(transA bool, m, n, k int, alpha float32, a []float32, lda int,
 }
 
 // sgemmStripRowsAhead is how many rows further down the strip each row of
-// B being packed prefetches: the rows sgemmPackStrip copies next but one
-// block of four (2 and 8 measured the same, 0.96–1.02).
+// B being packed prefetches: each row of a block of four that
+// sgemmPackStrip copies prefetches its row in the next block (2 and 8
+// measured the same, 0.96–1.02).
 const sgemmStripRowsAhead = 4
 
 // sgemmStripPrefetch returns sgemmPackStrip's prefetch distances in bytes
