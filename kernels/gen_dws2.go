@@ -1352,21 +1352,21 @@ func (k kern) ipair(npair, qlo, qhi int, set bool) {
 				}
 			}
 			ereg, oreg := rs[0], rs[1]
-			out := []string{"Y10", "Y11"}
-			if hasE && hasO {
-				p("VUNPCKLPS %s, %s, Y10", oreg, ereg)
-				p("VUNPCKHPS %s, %s, Y11", oreg, ereg)
-				p("VPERM2F128 $0x20, Y11, Y10, %s", ereg)
-				p("VPERM2F128 $0x31, Y11, Y10, Y11")
-				out[0] = ereg
-			} else {
+			both := hasE && hasO
+			if !both {
 				for _, r := range rs {
 					if r != "Y14" {
 						p("VPERMPD $0xD8, %s, %s", r, r)
 					}
 				}
-				p("VUNPCKLPS %s, %s, Y10", oreg, ereg)
-				p("VUNPCKHPS %s, %s, Y11", oreg, ereg)
+			}
+			p("VUNPCKLPS %s, %s, Y10", oreg, ereg)
+			p("VUNPCKHPS %s, %s, Y11", oreg, ereg)
+			out := []string{"Y10", "Y11"}
+			if both {
+				p("VPERM2F128 $0x20, Y11, Y10, %s", ereg)
+				p("VPERM2F128 $0x31, Y11, Y10, Y11")
+				out[0] = ereg
 			}
 			for h, r := range out {
 				if k.relu {
