@@ -1073,6 +1073,16 @@ func dwwpWalk(s DWConv, R int) (nbmid int, ok bool) {
 	return rows/R - 2*nt, true
 }
 
+// dwwpWalks returns the dwwp passes of s (dwwpPasses) and, by pass, the
+// nbmid of its walk (dwwpWalk), for a shape dwwpOK takes.
+func dwwpWalks(s DWConv) (passes [][3]int, nbmid [len(dwwpTab[0][0])]int) {
+	passes = dwwpPasses[s.K/5][s.Dilation-1]
+	for ip, ps := range passes {
+		nbmid[ip], _ = dwwpWalk(s, ps[2])
+	}
+	return passes, nbmid
+}
+
 // dwwpOK reports whether the dwwp kernels take the "same" stride-1 shape
 // s: each pass needs its top and bottom blocks (⌈P/R⌉ of R rows each)
 // distinct, or a walk of a single block of R rows with R >= P.
@@ -1170,11 +1180,7 @@ func dwBackwardWeightDirectBody(a *dwArgs, lo, hi int) {
 		_ = a.part[hi*kk-1]
 		ik := s.K / 5
 		u := dwUnitsOf(s)
-		passes := dwwpPasses[ik][id]
-		var nbmid [len(dwwpTab[0][0])]int
-		for ip, ps := range passes {
-			nbmid[ip], _ = dwwpWalk(s, ps[2])
-		}
+		passes, nbmid := dwwpWalks(s)
 		pfd := dwPfDist(hw)
 		if ik == 1 {
 			// K = 5 streams on small planes too: in one process against

@@ -253,11 +253,7 @@ func dwBackwardWeightS2EEBody(a *dwArgs, lo, hi int) {
 	_ = a.part[hi*kk-1]
 	gather := dws2eTab[b2i(s.W == 32)][b2i(s.ReLUIn)]
 	ik := s.K / 5
-	passes := dwwpPasses[ik][0]
-	var nbmid [len(dwwpTab[0][0])]int
-	for ip, ps := range passes {
-		nbmid[ip], _ = dwwpWalk(e, ps[2])
-	}
+	passes, nbmid := dwwpWalks(e)
 	t := getDWTabs(e)
 	defer putDWTabs(t)
 	u := dwUnitsOf(s)
