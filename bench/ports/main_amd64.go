@@ -64,8 +64,7 @@ func watch(w io.Writer, d, step time.Duration) (slow, total int) {
 			mix = t.with
 		}
 	}
-	raw := make([]float32, 48)
-	buf := raw[(64-uintptr(unsafe.Pointer(&raw[0]))%64)%64/4:]
+	buf := loopBuf()
 	const n = 1 << 18
 	var line []byte
 	for end := time.Now().Add(d); total == 0 || time.Now().Before(end); total++ {
@@ -106,12 +105,7 @@ type row struct {
 // sibling of the vCPU) meets them all, and each loop keeps its fastest
 // run.
 func measure(w io.Writer, n, rounds int) []row {
-	raw := make([]float32, 48)
-	skip := (64 - uintptr(unsafe.Pointer(&raw[0]))%64) % 64 / 4
-	buf := raw[skip:]
-	for i := range buf {
-		buf[i] = 1
-	}
+	buf := loopBuf()
 	best := func(b *float64, f func(int, *float32)) {
 		t0 := time.Now()
 		f(n, &buf[0])
@@ -141,4 +135,15 @@ func measure(w io.Writer, n, rounds int) []row {
 		fmt.Fprintf(w, "| %s | %.2f | %.2f | %.2f |\n", r.name, 8/r.alone, r.with, max(0, (r.with-4)*2/8))
 	}
 	return rows
+}
+
+// loopBuf returns the buffer the loops load from: 64-byte aligned, at
+// least 32 floats (the loads reach 96 bytes in), all ones.
+func loopBuf() []float32 {
+	raw := make([]float32, 48)
+	buf := raw[(64-uintptr(unsafe.Pointer(&raw[0]))%64)%64/4:]
+	for i := range buf {
+		buf[i] = 1
+	}
+	return buf
 }
