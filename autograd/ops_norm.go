@@ -171,7 +171,8 @@ func (g *Graph) constants(c int) (zeros, ones Storage) {
 	return g.zeros, g.ones
 }
 
-// ReLU is max(x, 0), element-wise, any shape.
+// ReLU is max(x, 0), element-wise, any shape: negative values become 0,
+// NaN and -0 pass as they are (as in PyTorch; kernels.ReLU).
 func (g *Graph) ReLU(x *Tensor) *Tensor {
 	x.live()
 	y := g.like(x)

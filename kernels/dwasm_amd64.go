@@ -173,18 +173,10 @@ func dwSplit(a, b, src []float32, relu bool) {
 	}
 	if relu {
 		for i := range a {
-			v := src[2*i]
-			if !(v > 0) {
-				v = 0
-			}
-			a[i] = v
+			a[i] = relu1(src[2*i])
 		}
 		for i := range b {
-			v := src[2*i+1]
-			if !(v > 0) {
-				v = 0
-			}
-			b[i] = v
+			b[i] = relu1(src[2*i+1])
 		}
 		return
 	}

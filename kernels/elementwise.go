@@ -274,7 +274,8 @@ func SumSquares(x []float32) float64 {
 }
 
 // ReLU sets dst = max(x, 0) over len(dst) elements; dst may alias x.
-// NaN inputs give 0.
+// Only negative inputs become 0: NaN stays NaN and -0 stays -0, as in
+// PyTorch's relu (see relu1).
 func ReLU(dst, x []float32) {
 	n := len(dst)
 	checkLen("ReLU", n, len(x))
@@ -292,12 +293,22 @@ func reluBody(a *ewArgs, lo, hi int) {
 func reluGo(dst, x []float32) {
 	x = x[:len(dst)]
 	for i, v := range x {
-		if v > 0 {
-			dst[i] = v
-		} else {
-			dst[i] = 0
-		}
+		dst[i] = relu1(v)
 	}
+}
+
+// relu1 is the package's ReLU of one value: 0 for v < 0, v otherwise, so
+// that a NaN passes on (PyTorch's relu does the same, and a NaN that a
+// ReLU hid would make a diverging search harder to see) and -0 stays -0.
+// The assembly computes it as VMAXPS with the zero as the first source
+// and x as the second, which returns x whenever the compare 0 > x fails;
+// x can then also be the instruction's memory operand, the load fused
+// into the max. The gradient masks stay x > 0 (NaN gets none).
+func relu1(v float32) float32 {
+	if v < 0 {
+		return 0
+	}
+	return v
 }
 
 // ReLUBackward sets dx += dy where x > 0, over len(dx) elements.

@@ -120,7 +120,8 @@ func TestReLUSpecial(t *testing.T) {
 		x := []float32{nan, negz, 0, 1, -1, float32(math.Inf(1)), float32(math.Inf(-1)), 2, nan, -3, 4}
 		y := make([]float32, len(x))
 		ReLU(y, x)
-		want := []float32{0, 0, 0, 1, 0, float32(math.Inf(1)), 0, 2, 0, 0, 4}
+		// Only negative values become 0: NaN and -0 pass (relu1).
+		want := []float32{nan, negz, 0, 1, 0, float32(math.Inf(1)), 0, 2, nan, 0, 4}
 		for i := range y {
 			if math.Float32bits(y[i]) != math.Float32bits(want[i]) {
 				t.Fatalf("ReLU(%v)[%d] = %v, want %v", x[i], i, y[i], want[i])

@@ -80,7 +80,7 @@ func tapLoad(src, mask string, relu bool, n int) string {
 		reg = src
 	}
 	if relu {
-		p("VMAXPS Y13, Y15, Y15")
+		p("VMAXPS Y15, Y13, Y15") // x second: relu1 in elementwise.go
 	}
 	return reg
 }
@@ -583,8 +583,7 @@ func dbwdwp(K, D, R, kj0, nk int, relu, sdy bool) {
 				src = xr
 			}
 			if relu {
-				// max(x, 0) as the other kernels take it (0 for NaN).
-				p("VMAXPS %s, %s, %s", zero, xr, xr)
+				p("VMAXPS %s, %s, %s", xr, zero, xr) // x second: relu1 in elementwise.go
 			}
 			for _, x := range us {
 				for j := 0; j < nk; j++ {

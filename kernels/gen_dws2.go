@@ -119,10 +119,6 @@ func masks() {
 			fmt.Fprintf(&b, "GLOBL %s<>(SB), RODATA|NOPTR, $32\n\n", name)
 		}
 	}
-	for l := 0; l < 8; l++ {
-		fmt.Fprintf(&b, "DATA dws2Z<>+%d(SB)/4, $0\n", 4*l)
-	}
-	fmt.Fprintf(&b, "GLOBL dws2Z<>(SB), RODATA|NOPTR, $32\n\n")
 	for _, h := range []int{-2, -1, 1, 2} {
 		for l, v := range shiftIdx(h) {
 			fmt.Fprintf(&b, "DATA %s<>+%d(SB)/4, $%d\n", shiftName(h), 4*l, v)
@@ -438,7 +434,7 @@ func (k kern) splitPair(first, second, e, o, zero string) {
 	if k.relu {
 		for _, r := range []string{e, o} {
 			if r != "" {
-				p("VMAXPS %s, %s, %s", zero, r, r)
+				p("VMAXPS %s, %s, %s", r, zero, r)
 			}
 		}
 	}
@@ -977,7 +973,7 @@ func eemit(W int, relu bool) {
 		p("VMOVUPS %d(SI), %s", 64*j, a)
 		p("VSHUFPS $0x88, %d(SI), %s, %s", 64*j+32, a, a)
 		if relu {
-			p("VMAXPS Y14, %s, %s", a, a)
+			p("VMAXPS %s, Y14, %s", a, a)
 		}
 		p("VPERMPD $0xD8, %s, %s", a, c)
 		p("VMOVUPS %s, %d(DI)", c, 32*j)
@@ -1037,13 +1033,19 @@ func (k kern) wpasses() []wpass {
 // wregs is the register layout of a weight-gradient pass: its taps, the
 // shifts of dy they take (hs) and the registers of the dy rows of each
 // shift (two rows each), of the input row's first vector and its splits
-// (E: split[false], O: split[true]), and of the ReLU's zero, or the
-// memory that holds zeros when no register is left. The K·n sums of its
-// n columns come first, from Y0 (row kr, the pass's i-th column: Y(kr·n+i)).
+// (E: split[false], O: split[true]), and of the ReLU's zero. The K·n sums
+// of its n columns come first, from Y0 (row kr, the pass's i-th column:
+// Y(kr·n+i)). The zero must be a register: the ReLU is VMAXPS with x as
+// its second source (relu1 in elementwise.go), and only that source can be
+// memory. Where the registers run out (3×3 of dilation 2 with the ReLU:
+// nine sums, three shifts of dy for two rows, the first vector), the dy
+// rows of shift 0, which wnat loads as they are, stay in memory (dyMem)
+// and are the FMAs' memory operands: a load a use instead of one a pair.
 type wregs struct {
 	ts    []ftap
 	hs    []int
 	dy    map[int][2]string
+	dyMem bool
 	first string
 	split map[bool]string
 	zero  string
@@ -1061,6 +1063,8 @@ func (k kern) wregs(ps wpass) wregs {
 	}
 	needE, needO := splitsOf(r.ts)
 	next := k.K * len(ps.kjs)
+	need := next + 2*len(r.hs) + 1 + b2i(needE && needO) + b2i(k.relu)
+	r.dyMem = need > 16 && k.wnat() && slices.Contains(r.hs, 0)
 	reg := func() string {
 		if next > 15 {
 			panic("gen_dws2: weight-gradient pass out of registers")
@@ -1069,6 +1073,9 @@ func (k kern) wregs(ps wpass) wregs {
 		return fmt.Sprintf("Y%d", next-1)
 	}
 	for _, h := range r.hs {
+		if h == 0 && r.dyMem {
+			continue
+		}
 		r.dy[h] = [2]string{reg(), reg()}
 	}
 	r.first = reg()
@@ -1077,8 +1084,7 @@ func (k kern) wregs(ps wpass) wregs {
 	} else {
 		r.split[needO] = r.first
 	}
-	r.zero = "dws2Z<>(SB)"
-	if next <= 15 {
+	if k.relu {
 		r.zero = reg()
 	}
 	return r
@@ -1107,6 +1113,9 @@ func (k kern) wpair(ps wpass, top, bottom bool) {
 		for t := 0; t < 2; t++ {
 			for _, h := range r.hs {
 				a, d := fmt.Sprintf("%d(DI)", 4*t*k.W/2+32*j-4*h), r.dy[h][t]
+				if h == 0 && r.dyMem {
+					continue
+				}
 				if h > 0 && j == 0 || h < 0 && j == nb-1 {
 					// Past the row's end: masked (load), then reordered.
 					load(a, -h, j == 0, j == nb-1, d, r.first)
@@ -1142,7 +1151,11 @@ func (k kern) wpair(ps wpass, top, bottom bool) {
 			}
 			for _, u := range uses[off] {
 				for i, t := range r.ts {
-					p("VFMADD231PS %s, %s, Y%d", r.dy[t.h][u.t], r.split[t.odd], u.kr*len(ps.kjs)+i)
+					d := r.dy[t.h][u.t]
+					if t.h == 0 && r.dyMem {
+						d = fmt.Sprintf("%d(DI)", 4*u.t*k.W/2+32*j)
+					}
+					p("VFMADD231PS %s, %s, Y%d", d, r.split[t.odd], u.kr*len(ps.kjs)+i)
 				}
 			}
 		}
@@ -1180,7 +1193,7 @@ func (k kern) wemit() {
 		n := k.wname(ip)
 		r := k.wregs(ps)
 		prologue(n, "dy", "x", "out", "pairs")
-		if r.zero[0] == 'Y' {
+		if r.zero != "" {
 			p("VXORPS %s, %s, %s", r.zero, r.zero, r.zero)
 		}
 		for i := 0; i < k.K*len(ps.kjs); i++ {

@@ -104,8 +104,8 @@ func pwGatherBody(a *pwArgs, lo, hi int) {
 			gr := gp[i*wo : (i+1)*wo]
 			for j := range gr {
 				v := xr[s.Offset+s.Stride*j]
-				if s.ReLUIn && !(v > 0) {
-					v = 0
+				if s.ReLUIn {
+					v = relu1(v)
 				}
 				gr[j] = v
 			}
