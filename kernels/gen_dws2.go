@@ -414,8 +414,8 @@ func (k kern) idxRegs() map[int]string {
 // register first and whose second is the operand second (a register or
 // memory): its even columns into e and its odd ones into o ("" for a
 // split no tap reads), each by VSHUFPS, the one that does not overwrite
-// first before the one that does, and both rectified against zero (a
-// register or memory) when relu.
+// first before the one that does, and both rectified against the register
+// zero when relu, unless zero is "" (the pair is rectified already).
 func (k kern) splitPair(first, second, e, o, zero string) {
 	eOp := func() { p("VSHUFPS $0x88, %s, %s, %s", second, first, e) }
 	oOp := func() { p("VSHUFPS $0xDD, %s, %s, %s", second, first, o) }
@@ -431,13 +431,39 @@ func (k kern) splitPair(first, second, e, o, zero string) {
 		eOp()
 		oOp()
 	}
-	if k.relu {
+	if k.relu && zero != "" {
 		for _, r := range []string{e, o} {
 			if r != "" {
 				p("VMAXPS %s, %s, %s", r, zero, r)
 			}
 		}
 	}
+}
+
+// loadPair emits the loads of the 16-column block at byte offset a from SI
+// and their split (splitPair) into e and o: the first vector into the
+// register first, the second into tmp, or, where tmp is "", as the
+// shuffles' memory operand. With the ReLU and both vectors in registers,
+// each load is the memory operand of its VMAXPS (x the second source:
+// relu1 in elementwise.go) and the splits need no max after: one
+// instruction less a split (two where both splits are taken) against
+// rectifying the splits (3×3 forward of dilation 1 on 32×32 planes, batch
+// 64, one thread, alternating calls in one process: 1.04–1.05).
+func (k kern) loadPair(a int, first, tmp, e, o, zero string) {
+	fa, sa := fmt.Sprintf("%d(SI)", a), fmt.Sprintf("%d(SI)", a+32)
+	if k.relu && tmp != "" {
+		p("VMAXPS %s, %s, %s", fa, zero, first)
+		p("VMAXPS %s, %s, %s", sa, zero, tmp)
+		k.splitPair(first, tmp, e, o, "")
+		return
+	}
+	p("VMOVUPS %s, %s", fa, first)
+	second := sa
+	if tmp != "" {
+		p("VMOVUPS %s, %s", sa, tmp)
+		second = tmp
+	}
+	k.splitPair(first, second, e, o, zero)
 }
 
 // split emits the loads and splits of one input row at byte offset a from
@@ -468,8 +494,6 @@ func (k kern) split(a int) [][]string {
 		}
 	}
 	for j := 0; j < nb; j++ {
-		p("VMOVUPS %d(SI), %s", a+64*j, reg(j, 0))
-		p("VMOVUPS %d(SI), %s", a+64*j+32, reg(j, 1))
 		e, o := "", ""
 		if needE {
 			e = reg(j, 2)
@@ -477,7 +501,7 @@ func (k kern) split(a int) [][]string {
 		if needO {
 			o = reg(j, 0)
 		}
-		k.splitPair(reg(j, 0), reg(j, 1), e, o, "Y14")
+		k.loadPair(a+64*j, reg(j, 0), reg(j, 1), e, o, "Y14")
 	}
 	free := []int{1}
 	if !needO {
@@ -584,8 +608,6 @@ func (k kern) groupTaps(top, bottom bool) {
 		a := 4 * off * k.W
 		for j := 0; j < nb; j++ {
 			e, o, t := y(8+2*j), y(9+2*j), y(12+j)
-			p("VMOVUPS %d(SI), %s", a+64*j, e)
-			p("VMOVUPS %d(SI), %s", a+64*j+32, t)
 			first := e
 			if !needE {
 				e = ""
@@ -593,7 +615,7 @@ func (k kern) groupTaps(top, bottom bool) {
 			if !needO {
 				o = ""
 			}
-			k.splitPair(first, t, e, o, "Y14")
+			k.loadPair(a+64*j, first, t, e, o, "Y14")
 		}
 		for kj, tp := range ts {
 			tv := make([]string, nb)
@@ -643,8 +665,15 @@ func (k kern) groupAcc(lo, hi int, first bool) {
 	needE, needO := splitsOf(ts)
 	acc := func(t, j, h int) int { return (t*len(cls)+slices.Index(cls, h))*nb + j }
 	nacc := G * len(cls) * nb
-	E, O, T, _ := k.accRegs()
+	E, O, T, next := k.accRegs()
 	held := k.heldWeights()
+	// The second vector of a pair: T with one block, else, with the ReLU
+	// and both splits taken, a register left over if there is one, so
+	// that loadPair rectifies the pair as it loads it.
+	tmp := T
+	if tmp == "" && k.relu && needE && needO && next < 14 {
+		tmp = fmt.Sprintf("Y%d", next)
+	}
 	inited := make([]bool, nacc)
 	last := offs[len(offs)-1]
 	reuse := k.reuse()
@@ -676,17 +705,11 @@ func (k kern) groupAcc(lo, hi int, first bool) {
 				}
 			}
 			for j := 0; j < nb; j++ {
-				p("VMOVUPS %d(SI), %s", a+64*j, E[j])
-				second := fmt.Sprintf("%d(SI)", a+64*j+32)
-				if T != "" {
-					p("VMOVUPS %s, %s", second, T)
-					second = T
-				}
 				e := E[j]
 				if !needE {
 					e = ""
 				}
-				k.splitPair(E[j], second, e, O[j], "Y14")
+				k.loadPair(a+64*j, E[j], tmp, e, O[j], "Y14")
 				if reuse && off >= offs[0]+2*G {
 					// The group after reads it again.
 					if needE {
@@ -1140,8 +1163,8 @@ func (k kern) wpair(ps wpass, top, bottom bool) {
 				continue
 			}
 			a := 4*off*k.W + 64*j
-			p("VMOVUPS %d(SI), %s", a, r.first)
-			k.splitPair(r.first, fmt.Sprintf("%d(SI)", a+32), r.split[false], r.split[true], r.zero)
+			// No register is left for the second vector (loadPair).
+			k.loadPair(a, r.first, "", r.split[false], r.split[true], r.zero)
 			if k.wnat() {
 				for _, odd := range []bool{false, true} {
 					if v, ok := r.split[odd]; ok {
