@@ -49,6 +49,9 @@ var ops = []op{
 	{"VMOVUPS load and VANDPS, a pair", "VMOVUPS (SI), Y%d\n\tVANDPS Y12, Y13, Y%[1]d"},
 	{"VANDPS with a load operand", "VANDPS (SI), Y13, Y%d"},
 	{"VMOVUPS load, VANDPS and VADDPS", "VMOVUPS (SI), Y%d\n\tVANDPS Y12, Y13, Y%[1]d\n\tVADDPS Y12, Y13, Y%[1]d"},
+	// Two integer moves, no vector work at all: in a slow spell of the
+	// host they slow the FMA loop as much as the vector mixes do.
+	{"MOVQ immediate, a pair", "MOVQ $1, R%d\n\tMOVQ $2, R%[1]d"},
 }
 
 var s, g bytes.Buffer

@@ -35,6 +35,7 @@ var table = []struct {
 	{"VMOVUPS load and VANDPS, a pair", loopWith21, loopAlone21},
 	{"VANDPS with a load operand", loopWith22, loopAlone22},
 	{"VMOVUPS load, VANDPS and VADDPS", loopWith23, loopAlone23},
+	{"MOVQ immediate, a pair", loopWith24, loopAlone24},
 }
 
 func loopWith0(n int, p *float32)
@@ -132,3 +133,7 @@ func loopAlone22(n int, p *float32)
 func loopWith23(n int, p *float32)
 
 func loopAlone23(n int, p *float32)
+
+func loopWith24(n int, p *float32)
+
+func loopAlone24(n int, p *float32)
