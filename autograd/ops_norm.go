@@ -172,7 +172,8 @@ func (g *Graph) constants(c int) (zeros, ones Storage) {
 }
 
 // ReLU is max(x, 0), element-wise, any shape: negative values become 0,
-// NaN and -0 pass as they are (as in PyTorch; kernels.ReLU).
+// NaN and -0 pass as they are, and the gradient passes unless x <= 0 (as
+// in PyTorch; kernels.ReLU, kernels.ReLUBackward).
 func (g *Graph) ReLU(x *Tensor) *Tensor {
 	x.live()
 	y := g.like(x)

@@ -16,7 +16,7 @@ type DWConv struct {
 	C, N, H, W            int
 	K                     int // filter size, odd (3 or 5 in DARTS)
 	Stride, Pad, Dilation int
-	ReLUIn                bool // ReLU applied to x as it is read; backward-input masks dx by x>0
+	ReLUIn                bool // ReLU applied to x as it is read; backward-input masks dx by x>0 or NaN (reluPasses)
 }
 
 func (s DWConv) norm() DWConv {
@@ -174,7 +174,7 @@ func (s DWConv) backInCheck(name string, dx, dy, w, x []float32) DWConv {
 }
 
 // DepthwiseConvBackwardInput accumulates dx += ∂y/∂x ᵀ dy. When s.ReLUIn the
-// contribution is masked by x > 0 (x is read only then; it may be nil
+// contribution is masked by x > 0 or NaN (x is read only then; it may be nil
 // otherwise).
 func DepthwiseConvBackwardInput(dx, dy, w, x []float32, s DWConv) {
 	s = s.backInCheck("DepthwiseConvBackwardInput", dx, dy, w, x)

@@ -73,7 +73,7 @@
 // rows past the end at a sink row). The taps of the first and last vector
 // of a row that reach past the row ends use masked loads, so no plane is
 // copied. The input gradient is the same kernel with the flipped filter
-// over dy, added to dx (masked by x > 0 through a fused ReLU). The stride-2
+// over dy, added to dx (masked by x > 0 or NaN through a fused ReLU). The stride-2
 // input gradients that dws2i* (below) does not take (5×5 with dilation 2
 // added to 16-wide dx, other widths) are split by output parity: the dx rows (columns) of one
 // parity receive only the taps of one parity of the filter, so each of the

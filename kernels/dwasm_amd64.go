@@ -38,7 +38,7 @@ import (
 //     followed by its odd columns, which turns every strided tap into a
 //     contiguous load. The padded input gradient is a stride-1 convolution
 //     with the flipped filter over a buffer holding dy at (Q+S·oh, Q+S·ow),
-//     Q = D(K-1)-P, with the result added to dx (masked by x > 0 after a
+//     Q = D(K-1)-P, with the result added to dx (masked by x > 0 or NaN after a
 //     ReLU) by the kernel itself when W is a multiple of 8. The padded
 //     weight-gradient kernels (dww) keep the sums of two or three tap
 //     columns (K·2 or K·3 taps) in registers per pass over the plane.
@@ -713,7 +713,7 @@ var dwBInParityJobs = newJobs(dwBackwardInputParityBody)
 // [lo, hi) class by class: dx[2a+pa][2b+pb] += Σ sub·dy over the taps that
 // reach parity (pa, pb), each class a dense correlation of dy into t.cls,
 // then the two column classes of a row parity added, interleaved, into the
-// dx rows of that parity (masked by x > 0 after a ReLU).
+// dx rows of that parity (masked by x > 0 or NaN after a ReLU).
 func dwBackwardInputParityBody(a *dwArgs, lo, hi int) {
 	s := a.s
 	H, W, K, kk := s.H, s.W, s.K, s.K*s.K
@@ -777,14 +777,14 @@ func dwBackwardInputParityBody(a *dwArgs, lo, hi int) {
 }
 
 // dwBackwardInputDirectBody: dx += the stride-1 convolution of dy with the
-// flipped filter (padding D(K-1)-P = P), masked by x > 0 after a ReLU; with
+// flipped filter (padding D(K-1)-P = P), masked by x > 0 or NaN after a ReLU; with
 // a.set, dx = that instead (modes M0 and M3: dx is not read).
 func dwBackwardInputDirectBody(a *dwArgs, lo, hi int) {
 	s := a.s
 	H, W, kk := s.H, s.W, s.K*s.K
 	hw := H * W
 	ik, id, _ := dwIdx(s)
-	// Adding: M1, or M2 masked by x > 0; setting: M0, or M3 masked.
+	// Adding: M1, or M2 masked by x > 0 or NaN; setting: M0, or M3 masked.
 	mode := dwVarM1
 	if s.ReLUIn {
 		mode = dwVarM2

@@ -293,7 +293,7 @@ var dwBInS2EEJobs = newJobs(dwBackwardInputS2EEBody)
 // even rows and columns only, there the stride-1 input gradient of dy over
 // the gathered plane, so a chunk of planes at a time it runs the stride-1
 // kernels (setting a buffer, no ReLU) and adds the buffer to the even
-// columns of dx's even rows, masked by x > 0 when the ReLU is fused
+// columns of dx's even rows, masked by x > 0 or NaN when the ReLU is fused
 // (pwScatterS2Asm).
 func dwBackwardInputS2EEBody(a *dwArgs, lo, hi int) {
 	s := a.s

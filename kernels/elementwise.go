@@ -303,7 +303,7 @@ func reluGo(dst, x []float32) {
 // The assembly computes it as VMAXPS with the zero as the first source
 // and x as the second, which returns x whenever the compare 0 > x fails;
 // x can then also be the instruction's memory operand, the load fused
-// into the max. The gradient masks stay x > 0 (NaN gets none).
+// into the max.
 func relu1(v float32) float32 {
 	if v < 0 {
 		return 0
@@ -311,7 +311,14 @@ func relu1(v float32) float32 {
 	return v
 }
 
-// ReLUBackward sets dx += dy where x > 0, over len(dx) elements.
+// reluPasses reports whether the ReLU's gradient passes at x: unless
+// x <= 0, so at NaN too, as in PyTorch's relu (whose backward masks by
+// x <= 0). The assembly compares !(0 >= x) (VCMPPS predicate 0x19,
+// NGE_UQ), true for x > 0 and for NaN.
+func reluPasses(x float32) bool { return !(x <= 0) }
+
+// ReLUBackward sets dx += dy where x > 0 or x is NaN (reluPasses), over
+// len(dx) elements.
 func ReLUBackward(dx, dy, x []float32) {
 	n := len(dx)
 	checkLen("ReLUBackward", n, len(dy), len(x))
@@ -330,7 +337,7 @@ func reluBackGo(dx, dy, x []float32) {
 	dy = dy[:len(dx)]
 	x = x[:len(dx)]
 	for i := range dx {
-		if x[i] > 0 {
+		if reluPasses(x[i]) {
 			dx[i] += dy[i]
 		}
 	}

@@ -211,7 +211,7 @@ func fwd(K, D, S, R, mode int) {
 		case 1:
 			p("VADDPS (BX), %s, %s", acc(oh), acc(oh))
 		case 2:
-			p("VCMPPS $0x11, (R13), Y14, Y13") // Y13 = 0 < m (ordered, quiet)
+			p("VCMPPS $0x19, (R13), Y14, Y13") // Y13 = !(0 >= m): m > 0 or NaN (reluMask)
 			p("VANDPS Y13, %s, %s", acc(oh), acc(oh))
 			p("VADDPS (BX), %s, %s", acc(oh), acc(oh))
 		}
@@ -901,7 +901,7 @@ func dfwd(K, D, mode int, relu bool) {
 				p("VADDPS (R13)(AX*1), %s, %s", accReg(oh), accReg(oh))
 			case 2, 3:
 				p("MOVQ %d(R11), BX", 8*oh)
-				p("VCMPPS $0x11, (CX)(BX*1), Y15, Y14")
+				p("VCMPPS $0x19, (CX)(BX*1), Y15, Y14") // !(0 >= m)
 				p("VANDPS Y14, %s, %s", accReg(oh), accReg(oh))
 				if mode == 2 {
 					p("VADDPS (R13)(AX*1), %s, %s", accReg(oh), accReg(oh))
@@ -1085,7 +1085,7 @@ func dint(K, D, mode int, relu, nt bool) {
 			case 1:
 				p("VADDPS %s, %s, %s", y, accReg(oh), accReg(oh))
 			case 2, 3:
-				p("VCMPPS $0x11, %s, Y13, Y14", m)
+				p("VCMPPS $0x19, %s, Y13, Y14", m) // !(0 >= m)
 				p("VANDPS Y14, %s, %s", accReg(oh), accReg(oh))
 				if mode == 2 {
 					p("VADDPS %s, %s, %s", y, accReg(oh), accReg(oh))

@@ -1289,7 +1289,7 @@ func (k kern) dyShift(kj int) (odd bool, s int) {
 // thread, alternating calls in one process). With a single sum (dilation
 // 2: the odd columns get no tap) one VPERMPD puts it in the lane order 0 1
 // 4 5 2 3 6 7 that the interleave with zero needs (two VPERM2F128 lost
-// there, 0.94-0.96). The two dx vectors are then masked by x > 0 (relu)
+// there, 0.94-0.96). The two dx vectors are then masked by x > 0 or NaN (relu)
 // and stored (set) or added to dx. Rows
 // that no filter row reaches (dilation 2, odd rows) are left alone, or
 // zeroed when set. Only dy rows p+q with qlo <= q <= qhi are read (the
@@ -1406,7 +1406,7 @@ func (k kern) ipair(npair, qlo, qhi int, set bool) {
 			}
 			for h, r := range out {
 				if k.relu {
-					p("VCMPPS $1, %d(SI), Y14, Y12", dxa+32*h) // 0 < x
+					p("VCMPPS $0x19, %d(SI), Y14, Y12", dxa+32*h) // !(0 >= x): x > 0 or NaN
 					p("VANDPS Y12, %s, %s", r, r)
 				}
 				if !set {

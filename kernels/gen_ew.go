@@ -359,7 +359,7 @@ func main() {
 		p("VXORPS Y12, Y12, Y12")
 	}, []string{"DI", "SI", "DX"}, func(o io) {
 		o.load("SI", o.reg(0))
-		p("VCMPPS $0x11, %s, Y12, %s", o.reg(0), o.reg(0)) // 0 < x
+		p("VCMPPS $0x19, %s, Y12, %s", o.reg(0), o.reg(0)) // !(0 >= x): x > 0 or NaN
 		o.load("DX", o.reg(1))
 		p("VANDPS %s, %s, %s", o.reg(1), o.reg(0), o.reg(0))
 		o.load("DI", o.reg(2))
@@ -728,7 +728,7 @@ func main() {
 
 	// pwScatterS2Asm is the transpose: for h rows it adds g (w/2 contiguous
 	// floats per row) to the even (odd) columns of a dx row of w floats (w a
-	// multiple of 16; dx rows 2w floats apart), where x > 0 when relu (x has
+	// multiple of 16; dx rows 2w floats apart), where x > 0 or NaN when relu (x has
 	// dx's layout).
 	b.WriteString("// func pwScatterS2Asm(dx, gs, x *float32, w, h int, odd, relu bool)\nTEXT ·pwScatterS2Asm(SB), NOSPLIT, $0-42\n")
 	p("MOVQ dx+0(FP), DI")
@@ -784,7 +784,7 @@ func main() {
 
 	// dwInterleaveAddAsm adds, for h rows, t0 (w/2 contiguous floats per
 	// row) to the even and t1 to the odd columns of a dx row of w floats (w
-	// a multiple of 16; dx rows 2w floats apart), where x > 0 when relu (x
+	// a multiple of 16; dx rows 2w floats apart), where x > 0 or NaN when relu (x
 	// has dx's layout): the two column parities of the stride-2 input
 	// gradient in one pass. dwInterleaveSetAsm writes the same values
 	// instead of adding them (0 where x ≤ 0), for a dx that holds nothing
@@ -889,8 +889,8 @@ func interleaveStore(relu, add bool) {
 	p("VPERM2F128 $0x20, Y2, Y1, Y3")
 	p("VPERM2F128 $0x31, Y2, Y1, Y4")
 	if relu {
-		p("VCMPPS $0x11, (BX), Y12, Y5")
-		p("VCMPPS $0x11, 32(BX), Y12, Y6")
+		p("VCMPPS $0x19, (BX), Y12, Y5")
+		p("VCMPPS $0x19, 32(BX), Y12, Y6")
 		p("VANDPS Y5, Y3, Y3")
 		p("VANDPS Y6, Y4, Y4")
 		p("ADDQ $64, BX")

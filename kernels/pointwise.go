@@ -114,7 +114,7 @@ func pwGatherBody(a *pwArgs, lo, hi int) {
 }
 
 // pwScatterBody adds the gathered-layout gradient planes [lo, hi) of a.g
-// into dx at the sampled positions (masked by x > 0 when s.ReLUIn).
+// into dx at the sampled positions (masked by x > 0 or NaN when s.ReLUIn).
 func pwScatterBody(a *pwArgs, lo, hi int) {
 	s := a.s
 	ho, wo := s.OutH(), s.OutW()
@@ -142,7 +142,7 @@ func pwScatterBody(a *pwArgs, lo, hi int) {
 			if s.ReLUIn {
 				xr := xp[o:]
 				for j, v := range gr {
-					if xr[s.Stride*j] > 0 {
+					if reluPasses(xr[s.Stride*j]) {
 						dxp[o+s.Stride*j] += v
 					}
 				}
@@ -170,7 +170,7 @@ func PointwiseConv(y, x, w []float32, s PWConv, work []float32) {
 }
 
 // PointwiseConvBackwardInput accumulates dx += wᵀ·dy at the sampled
-// positions, masked by x > 0 when s.ReLUIn (x is read only then).
+// positions, masked by x > 0 or NaN when s.ReLUIn (x is read only then).
 func PointwiseConvBackwardInput(dx, dy, w, x []float32, s PWConv, work []float32) {
 	s = s.norm()
 	s.check("PointwiseConvBackwardInput", len(dy), len(dx), len(w), len(work))

@@ -57,7 +57,8 @@ func ktCloseNaN(t *testing.T, name string, got []float32, want []float64, atol, 
 // kernel family lets a NaN of x through (relu1: only negative values
 // become 0, as PyTorch's relu) on both paths: in the forward, whose NaNs
 // and values match the naive reference's, and in the weight gradient
-// (ktCloseNaN), which both read relu(x).
+// (ktCloseNaN), which both read relu(x); and that the input gradient
+// passes where x is NaN (reluPasses), as the reference's.
 func TestDepthwiseReLUNaN(t *testing.T) {
 	ktBothPaths(t, func(t *testing.T) {
 		cases, withNaN := dwCases(), 0
@@ -83,10 +84,15 @@ func TestDepthwiseReLUNaN(t *testing.T) {
 				if ktNaNCount(y) > 0 {
 					withNaN++
 				}
-				_, dww := naiveDWBack(to64(dy), to64(x), to64(w), s)
+				dxw, dww := naiveDWBack(to64(dy), to64(x), to64(w), s)
 				dw := make([]float32, len(w))
 				DepthwiseConvBackwardWeight(dw, dy, x, s)
 				ktCloseNaN(t, "backward-weight", dw, dww, 1e-4, 1e-5)
+				// dy has no NaN, so dx has none: a NaN of x only decides
+				// whether its gradient passes.
+				dx := make([]float32, len(x))
+				DepthwiseConvBackwardInput(dx, dy, w, x, s)
+				ktClose64(t, "backward-input", dx, dxw, 1e-5, 1e-5)
 			})
 		}
 	})
@@ -114,7 +120,7 @@ func TestPointwiseReLUNaN(t *testing.T) {
 				x[(1*s.N*s.H+s.Offset)*s.W+s.Offset] = float32(math.NaN())
 				w := ktVec(r, s.Cout*s.Cin)
 				dy := ktVec(r, s.Cout*s.N*s.OutH()*s.OutW())
-				yw, _, dww := naivePW(to64(x), to64(w), to64(dy), s)
+				yw, dxw, dww := naivePW(to64(x), to64(w), to64(dy), s)
 				work := make([]float32, s.WorkSize())
 				y := make([]float32, len(dy))
 				PointwiseConv(y, x, w, s, work)
@@ -125,6 +131,9 @@ func TestPointwiseReLUNaN(t *testing.T) {
 				dw := make([]float32, len(w))
 				PointwiseConvBackwardWeight(dw, dy, x, s, work)
 				ktCloseNaN(t, "PointwiseConvBackwardWeight", dw, dww, 1e-4, 1e-5)
+				dx := make([]float32, len(x))
+				PointwiseConvBackwardInput(dx, dy, w, x, s, work)
+				ktClose64(t, "PointwiseConvBackwardInput", dx, dxw, 1e-5, 1e-5)
 			})
 		}
 	})
