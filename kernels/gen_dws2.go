@@ -283,6 +283,36 @@ func load(addr string, s int, first, last bool, dst, mask string) {
 	}
 }
 
+// imasks are the dy masks (dws2L<n>, dws2R<n>) that the input gradient k
+// loads through, each held in a register for the whole call (by name):
+// Y15, Y13, Y12, Y11, which ipair's sums, dy vectors and weight leave
+// free (its epilogue takes Y8–Y10 for its temporaries). Reloading the
+// mask before every masked load made it a load and an instruction more
+// for a third (dilation 1) to a half (dilation 2, four masks) of the dy
+// loads; held, one thread, batch 64, alternating calls in one process:
+// see ipair.
+func (k kern) imasks() map[string]string {
+	regs := []string{"Y15", "Y13", "Y12", "Y11"}
+	m := map[string]string{}
+	add := func(name string) {
+		if _, ok := m[name]; !ok {
+			if len(m) == len(regs) {
+				panic("gen_dws2: more dy masks than registers")
+			}
+			m[name] = regs[len(m)]
+		}
+	}
+	for kj := 0; kj < k.K; kj++ {
+		switch _, sh := k.dyShift(kj); {
+		case sh < 0:
+			add(fmt.Sprintf("dws2L%d", -sh))
+		case sh > 0:
+			add(fmt.Sprintf("dws2R%d", sh))
+		}
+	}
+	return m
+}
+
 // lanes is the lane order of the outputs of a block: lane L holds output
 // lanes[L] (VSHUFPS splits each 128-bit half apart). It is its own
 // inverse: output o sits in lane lanes[o].
@@ -1319,13 +1349,22 @@ func (k kern) ipair(npair, qlo, qhi int, set bool) {
 	acc := func(o, j int, odd bool) int { return 2*nb*o + 2*j + b2i(odd) }
 	groups := k.byKey(func(kj int) int { _, sh := k.dyShift(kj); return sh })
 	parts := k.ipartials(qs, groups, kr, acc)
+	masks := k.imasks()
 	next := map[int]int{}
 	inited := make([]bool, 8)
 	for _, q := range qs {
 		for _, g := range groups {
 			_, sh := k.dyShift(g[0])
 			for j := 0; j < nb; j++ {
-				load(fmt.Sprintf("%d(BX)", 4*q*k.W/2+32*j+4*sh), sh, j == 0, j == nb-1, fmt.Sprintf("Y%d", 8+j), "Y15")
+				addr, dst := fmt.Sprintf("%d(BX)", 4*q*k.W/2+32*j+4*sh), fmt.Sprintf("Y%d", 8+j)
+				switch {
+				case j == 0 && sh < 0:
+					p("VMASKMOVPS %s, %s, %s", addr, masks[fmt.Sprintf("dws2L%d", -sh)], dst)
+				case j == nb-1 && sh > 0:
+					p("VMASKMOVPS %s, %s, %s", addr, masks[fmt.Sprintf("dws2R%d", sh)], dst)
+				default:
+					p("VMOVUPS %s, %s", addr, dst)
+				}
 			}
 			for _, kj := range g {
 				odd, _ := k.dyShift(kj)
@@ -1396,18 +1435,18 @@ func (k kern) ipair(npair, qlo, qhi int, set bool) {
 					}
 				}
 			}
-			p("VUNPCKLPS %s, %s, Y10", oreg, ereg)
-			p("VUNPCKHPS %s, %s, Y11", oreg, ereg)
-			out := []string{"Y10", "Y11"}
+			p("VUNPCKLPS %s, %s, Y8", oreg, ereg)
+			p("VUNPCKHPS %s, %s, Y9", oreg, ereg)
+			out := []string{"Y8", "Y9"}
 			if both {
-				p("VPERM2F128 $0x20, Y11, Y10, %s", ereg)
-				p("VPERM2F128 $0x31, Y11, Y10, Y11")
+				p("VPERM2F128 $0x20, Y9, Y8, %s", ereg)
+				p("VPERM2F128 $0x31, Y9, Y8, Y9")
 				out[0] = ereg
 			}
 			for h, r := range out {
 				if k.relu {
-					p("VCMPPS $0x19, %d(SI), Y14, Y12", dxa+32*h) // !(0 >= x): x > 0 or NaN
-					p("VANDPS Y12, %s, %s", r, r)
+					p("VCMPPS $0x19, %d(SI), Y14, Y10", dxa+32*h) // !(0 >= x): x > 0 or NaN
+					p("VANDPS Y10, %s, %s", r, r)
 				}
 				if !set {
 					p("VADDPS %d(DI), %s, %s", dxa+32*h, r, r)
@@ -1521,6 +1560,9 @@ func (k kern) iemit(set bool) {
 	n := k.iname(set)
 	prologue(n, "dx", "x", "wt", "pairs", "dy *float32")
 	p("MOVQ dy+40(FP), BX")
+	for _, name := range slices.Sorted(maps.Keys(k.imasks())) {
+		p("VMOVUPS %s<>(SB), %s", name, k.imasks()[name])
+	}
 	label(n + "_plane")
 	e := k.iedge()
 	for i := 0; i < e; i++ { // the first e pairs: dy rows from 0
