@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -197,6 +198,16 @@ func search(cfg SearchConfig, w io.Writer, stopAfter int) error {
 				100*float64(correct)/float64(seen), float64(seen)/el))
 		}
 		bar.Done()
+		if bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }; bad(lossSum) || bad(archSum) {
+			// Stop before the outputs and the checkpoint: they keep the
+			// last epoch that was finite.
+			kept := "no epoch finished before it"
+			if epoch > 0 {
+				kept = fmt.Sprintf("%s keeps epoch %d", ckPath, epoch)
+			}
+			return fmt.Errorf("epoch %d: the search diverged (train loss %v, architecture loss %v; %s); try a lower --lr or --arch-lr",
+				epoch+1, lossSum/float64(seen), archSum/float64(steps), kept)
+		}
 		// Inference mode (BN running statistics) as the original's infer().
 		vs := inference(g, be, func(g *ag.Graph, x *ag.Tensor) *ag.Tensor { return net.Forward(g, x, false) },
 			net.Classes, evalL, nil, "valid")

@@ -202,3 +202,19 @@ func TestResumeRejectsOtherRun(t *testing.T) {
 		t.Fatalf("resuming with another seed: want a 'different run' error, got %v", err)
 	}
 }
+
+// A search whose loss overflows stops with an error that says so, before
+// it writes a checkpoint of the non-finite weights.
+func TestSearchDiverges(t *testing.T) {
+	dir := t.TempDir()
+	c := tinySearch(dir)
+	c.Epochs = 1
+	c.LR = 1e30
+	err := Search(c, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "the search diverged") || !strings.Contains(err.Error(), "--lr") {
+		t.Fatalf("Search with --lr 1e30: %v, want a divergence error", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "checkpoint.safetensors")); !os.IsNotExist(err) {
+		t.Fatalf("a diverged search wrote its checkpoint (%v)", err)
+	}
+}
