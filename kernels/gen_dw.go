@@ -71,7 +71,7 @@ func tapFMA(src, mask string, relu bool, us []user, mul, acc func(user) string) 
 // load. The ReLU (zero in Y13) takes x as VMAXPS's second source (relu1 in
 // elementwise.go), which for a plain load is the memory operand: one
 // instruction instead of a load and a max (3×3 forward, batch 64, one
-// thread, alternating calls in one process: 1.06–1.12 where the planes are
+// thread, alternating calls in one process: 1.04–1.16 where the planes are
 // not at the memory's speed).
 func tapLoad(src, mask string, relu bool, n int) string {
 	reg := "Y15"
@@ -211,7 +211,7 @@ func fwd(K, D, S, R, mode int) {
 		case 1:
 			p("VADDPS (BX), %s, %s", acc(oh), acc(oh))
 		case 2:
-			p("VCMPPS $0x19, (R13), Y14, Y13") // Y13 = !(0 >= m): m > 0 or NaN (reluMask)
+			p("VCMPPS $0x19, (R13), Y14, Y13") // Y13 = !(0 >= m): m > 0 or NaN (reluPasses)
 			p("VANDPS Y13, %s, %s", acc(oh), acc(oh))
 			p("VADDPS (BX), %s, %s", acc(oh), acc(oh))
 		}
