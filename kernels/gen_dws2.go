@@ -266,20 +266,38 @@ func (k kern) rowsOf(R int) (offs []int, uses map[int][]use) {
 	return offs, uses
 }
 
+// maskName is the mask of a vector loaded s floats over (0: none): dws2L<-s>
+// for s < 0, dws2R<s> for s > 0.
+func maskName(s int) string {
+	switch {
+	case s < 0:
+		return fmt.Sprintf("dws2L%d", -s)
+	case s > 0:
+		return fmt.Sprintf("dws2R%d", s)
+	}
+	return ""
+}
+
 // load emits the load of the vector at addr into dst, which reaches |s|
 // lanes past the left end of a row (first, s < 0: dws2L mask) or past its
-// right end (last, s > 0: dws2R mask): those lanes are masked out (through
-// register mask) and come back 0. Otherwise it is a plain load.
-func load(addr string, s int, first, last bool, dst, mask string) {
-	switch {
-	case first && s < 0:
-		p("VMOVUPS dws2L%d<>(SB), %s", -s, mask)
-		p("VMASKMOVPS %s, %s, %s", addr, mask, dst)
-	case last && s > 0:
-		p("VMOVUPS dws2R%d<>(SB), %s", s, mask)
-		p("VMASKMOVPS %s, %s, %s", addr, mask, dst)
-	default:
-		p("VMOVUPS %s, %s", addr, dst)
+// right end (last, s > 0: dws2R mask): those lanes are masked out through
+// the register mask returns for the mask's name (maskInto loads it first;
+// a held mask is there already) and come back 0. Otherwise it is a plain
+// load.
+func load(addr string, s int, first, last bool, dst string, mask func(name string) string) {
+	if first && s < 0 || last && s > 0 {
+		p("VMASKMOVPS %s, %s, %s", addr, mask(maskName(s)), dst)
+		return
+	}
+	p("VMOVUPS %s, %s", addr, dst)
+}
+
+// maskInto is load's mask for a register reg that the mask is loaded into
+// before each masked load.
+func maskInto(reg string) func(string) string {
+	return func(name string) string {
+		p("VMOVUPS %s<>(SB), %s", name, reg)
+		return reg
 	}
 }
 
@@ -305,11 +323,8 @@ func (k kern) imasks() map[string]string {
 		}
 	}
 	for kj := 0; kj < k.K; kj++ {
-		switch _, sh := k.dyShift(kj); {
-		case sh < 0:
-			add(fmt.Sprintf("dws2L%d", -sh))
-		case sh > 0:
-			add(fmt.Sprintf("dws2R%d", sh))
+		if _, sh := k.dyShift(kj); sh != 0 {
+			add(maskName(sh))
 		}
 	}
 	return m
@@ -1173,7 +1188,7 @@ func (k kern) wpair(ps wpass, top, bottom bool) {
 				}
 				if h > 0 && j == 0 || h < 0 && j == nb-1 {
 					// Past the row's end: masked (load), then reordered.
-					load(a, -h, j == 0, j == nb-1, d, r.first)
+					load(a, -h, j == 0, j == nb-1, d, maskInto(r.first))
 					if !k.wnat() {
 						p("VPERMPD $0xD8, %s, %s", d, d)
 					}
@@ -1326,8 +1341,8 @@ func (k kern) dyShift(kj int) (odd bool, s int) {
 // that no filter row reaches (dilation 2, odd rows) are left alone, or
 // zeroed when set. Only dy rows p+q with qlo <= q <= qhi are read (the
 // pairs near the top and bottom of the plane leave out the rows past its
-// edges).
-func (k kern) ipair(npair, qlo, qhi int, set bool) {
+// edges). masks holds the dy masks in their registers (imasks).
+func (k kern) ipair(npair, qlo, qhi int, set bool, masks map[string]string) {
 	nb, rows := k.nb(), 2*npair
 	// kr[o][q]: the filter row that takes dy row p+q into dx row 2p+o.
 	kr := make([]map[int]int, rows)
@@ -1351,22 +1366,14 @@ func (k kern) ipair(npair, qlo, qhi int, set bool) {
 	acc := func(o, j int, odd bool) int { return 2*nb*o + 2*j + b2i(odd) }
 	groups := k.byKey(func(kj int) int { _, sh := k.dyShift(kj); return sh })
 	parts := k.ipartials(qs, groups, kr, acc)
-	masks := k.imasks()
+	held := func(name string) string { return masks[name] }
 	next := map[int]int{}
 	inited := make([]bool, 8)
 	for _, q := range qs {
 		for _, g := range groups {
 			_, sh := k.dyShift(g[0])
 			for j := 0; j < nb; j++ {
-				addr, dst := fmt.Sprintf("%d(BX)", 4*q*k.W/2+32*j+4*sh), fmt.Sprintf("Y%d", 8+j)
-				switch {
-				case j == 0 && sh < 0:
-					p("VMASKMOVPS %s, %s, %s", addr, masks[fmt.Sprintf("dws2L%d", -sh)], dst)
-				case j == nb-1 && sh > 0:
-					p("VMASKMOVPS %s, %s, %s", addr, masks[fmt.Sprintf("dws2R%d", sh)], dst)
-				default:
-					p("VMOVUPS %s, %s", addr, dst)
-				}
+				load(fmt.Sprintf("%d(BX)", 4*q*k.W/2+32*j+4*sh), sh, j == 0, j == nb-1, fmt.Sprintf("Y%d", 8+j), held)
 			}
 			for _, kj := range g {
 				odd, _ := k.dyShift(kj)
@@ -1562,13 +1569,14 @@ func (k kern) iemit(set bool) {
 	n := k.iname(set)
 	prologue(n, "dx", "x", "wt", "pairs", "dy *float32")
 	p("MOVQ dy+40(FP), BX")
-	for _, name := range slices.Sorted(maps.Keys(k.imasks())) {
-		p("VMOVUPS %s<>(SB), %s", name, k.imasks()[name])
+	masks := k.imasks()
+	for _, name := range slices.Sorted(maps.Keys(masks)) {
+		p("VMOVUPS %s<>(SB), %s", name, masks[name])
 	}
 	label(n + "_plane")
 	e := k.iedge()
 	for i := 0; i < e; i++ { // the first e pairs: dy rows from 0
-		k.ipair(1, -i, 1<<20, set)
+		k.ipair(1, -i, 1<<20, set, masks)
 	}
 	p("MOVQ R8, CX")
 	p("SUBQ $%d, CX", 2*e)
@@ -1578,7 +1586,7 @@ func (k kern) iemit(set bool) {
 		p("CMPQ CX, $2")
 		p("JLT %s_mid", n)
 		label(n + "_mid2")
-		k.ipair(2, -1<<20, 1<<20, set)
+		k.ipair(2, -1<<20, 1<<20, set, masks)
 		p("SUBQ $2, CX")
 		p("CMPQ CX, $2")
 		p("JGE %s_mid2", n)
@@ -1586,12 +1594,12 @@ func (k kern) iemit(set bool) {
 		p("JZ %s_last", n)
 	}
 	label(n + "_mid")
-	k.ipair(1, -1<<20, 1<<20, set)
+	k.ipair(1, -1<<20, 1<<20, set, masks)
 	p("DECQ CX")
 	p("JNZ %s_mid", n)
 	label(n + "_last")
 	for i := e - 1; i >= 0; i-- { // the last e pairs: dy rows up to ho-1
-		k.ipair(1, -1<<20, i, set)
+		k.ipair(1, -1<<20, i, set, masks)
 	}
 	epilogue(n, "plane")
 }
