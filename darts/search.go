@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -198,7 +197,7 @@ func search(cfg SearchConfig, w io.Writer, stopAfter int) error {
 				100*float64(correct)/float64(seen), float64(seen)/el))
 		}
 		bar.Done()
-		if bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }; bad(lossSum) || bad(archSum) {
+		if !finite(lossSum) || !finite(archSum) {
 			// Stop before the outputs and the checkpoint: they keep the
 			// last epoch that was finite.
 			kept := "no epoch finished before it"

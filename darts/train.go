@@ -299,7 +299,7 @@ func train(cfg TrainConfig, w io.Writer, stopAfter int) (*TrainSummary, error) {
 				100*float64(correct)/float64(seen), float64(seen)/el))
 		}
 		bar.Done()
-		if math.IsNaN(lossSum) || math.IsInf(lossSum, 0) {
+		if !finite(lossSum) {
 			return nil, fmt.Errorf("epoch %d: the training loss diverged (%v); try a lower --lr", epoch+1, lossSum/float64(seen))
 		}
 		st := evaluateNetwork(g, be, net, testL, w)
@@ -467,3 +467,7 @@ func readJSONLines[T any](path string) ([]T, error) {
 	}
 	return ms, sc.Err()
 }
+
+// finite reports whether a summed loss is still a number: neither NaN nor
+// ±Inf. Training and search stop on the first epoch whose loss is not.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
