@@ -28,7 +28,7 @@ func NewCPU() *CPU { return &CPU{} }
 func (*CPU) Name() string { return "cpu" }
 
 // Alloc implements Backend.
-func (*CPU) Alloc(n int) Storage { return &hostStorage{d: make([]float32, n)} }
+func (*CPU) Alloc(n int) Storage { return &hostStorage{d: kernels.Alloc(n)} }
 
 // Host implements Backend.
 func (*CPU) Host(s Storage) []float32 { return h(s) }
