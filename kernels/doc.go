@@ -155,4 +155,14 @@
 // a buffer's first float paid it on every plane whenever the buffer began
 // a page (the stride-2 5×5 dilation-2 input gradient ran 3–5× slower in
 // half the processes; BenchmarkMaskedEdge).
+//
+// Tensors come from Alloc (the autograd's CPU backend allocates through
+// it): on Linux, slices of 4 MiB and more lie on 2 MiB huge pages
+// (madvise), each starting a few lines past its page so that tensors do
+// not all share cache sets. On this VM, whose page walks are nested, the
+// depthwise passes over tensors that leave L3 (32×32 maps at C=32 and 64,
+// batch 64: 8 and 16 MiB) ran 1.0–1.2× as fast on such tensors as on
+// make's (4 MiB ones the same), and a weight step of a C=32 supernet at
+// batch 64 1.05–1.12× (bench/README.md, fifteenth session); the
+// benchmarks allocate the same way.
 package kernels

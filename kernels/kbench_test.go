@@ -104,7 +104,8 @@ func ktTraffic(b *testing.B, bytes float64) {
 // accumulate in float64 and are bound by the conversions, not by memory.)
 // It is the memory roof of the kernel benchmarks: a pass doing f flops per
 // byte of compulsory traffic cannot beat f × this figure at the size it
-// moves (bench/dwtable lists the depthwise cells against it).
+// moves (bench/dwtable lists the depthwise cells against it). The arrays
+// come from Alloc (ktVec), as the depthwise benchmarks' tensors do.
 func BenchmarkStream(b *testing.B) {
 	defer ktBenchSetup(b)()
 	for _, mb := range []int{64, 32, 16, 8, 4, 2, 1} {
@@ -138,14 +139,15 @@ func BenchmarkDepthwise(b *testing.B) {
 
 // ktDWPasses runs the forward, input-gradient and weight-gradient passes
 // of s as sub-benchmarks K<K>D<D>/<H>x<W>/C<C>/{fwd,bwdin,bwdw}, in
-// GFLOP/s and GB/s of compulsory traffic.
+// GFLOP/s and GB/s of compulsory traffic, on tensors from Alloc (as the
+// autograd's; ktVec too).
 func ktDWPasses(b *testing.B, s DWConv) {
 	ho, wo := s.OutH(), s.OutW()
 	r := ktRand(1)
 	x := ktVec(r, s.C*s.N*s.H*s.W)
 	w := ktVec(r, s.C*s.K*s.K)
-	y := make([]float32, s.C*s.N*ho*wo)
-	dx := make([]float32, len(x))
+	y := Alloc(s.C * s.N * ho * wo)
+	dx := Alloc(len(x))
 	dw := make([]float32, len(w))
 	flops := 2 * float64(s.K*s.K*s.C*s.N*ho*wo)
 	name := fmt.Sprintf("K%dD%d/%dx%d/C%d", s.K, s.Dilation, s.H, s.W, s.C)
