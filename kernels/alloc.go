@@ -1,23 +1,28 @@
 package kernels
 
 // Alloc returns a zeroed slice of n float32s for a tensor. It is make for
-// small slices; on Linux, a slice of hugeMin bytes or more starts on a
-// 2 MiB boundary and the kernel is asked (madvise MADV_HUGEPAGE) to back
-// its whole 2 MiB pages with huge pages (see alloc_linux.go): the
-// streaming kernels then take one TLB entry per 2 MiB instead of 512,
-// which on this VM's nested paging made the depthwise passes over
-// tensors out of L3 up to 1.2× as fast (kernels/doc.go). The memory is
-// ordinary Go heap memory: the garbage collector frees it as it frees
-// make's.
+// small slices; on Linux, a slice of hugeMin bytes or more starts less
+// than hugeStaggerSpan past a 2 MiB boundary, and the kernel is asked
+// (madvise MADV_HUGEPAGE) to back the 2 MiB pages from that boundary with
+// huge pages (see alloc_linux.go): the streaming kernels then take one
+// TLB entry per 2 MiB instead of 512, which on this VM's nested paging
+// made the depthwise passes over tensors out of L3 up to 1.2× as fast
+// (kernels/doc.go). The memory is ordinary Go heap memory: the garbage
+// collector frees it as it frees make's. DARTS_NOHUGEPAGES=1 in the
+// environment makes Alloc plain make.
 func Alloc(n int) []float32 {
 	if n < 0 {
 		panic("kernels: Alloc of a negative length")
 	}
-	if 4*n < hugeMin {
+	if 4*n < hugeMin || !hugeOn {
 		return make([]float32, n)
 	}
 	return allocHuge(n)
 }
+
+// hugeOn is whether Alloc uses huge pages: unless DARTS_NOHUGEPAGES is
+// set (Report shows it).
+var hugeOn = !envSet("DARTS_NOHUGEPAGES")
 
 // hugeMin is the smallest allocation in bytes that Alloc aligns and
 // advises: two huge pages, so that the alignment (up to 2 MiB of address

@@ -59,8 +59,12 @@ func init() {
 	SetThreads(n)
 }
 
-func envNoAsm() bool {
-	v := strings.ToLower(strings.TrimSpace(os.Getenv("DARTS_NOASM")))
+func envNoAsm() bool { return envSet("DARTS_NOASM") }
+
+// envSet reports whether the environment variable name is set to
+// something other than "", "0" or "false".
+func envSet(name string) bool {
+	v := strings.ToLower(strings.TrimSpace(os.Getenv(name)))
 	return v != "" && v != "0" && v != "false"
 }
 
@@ -95,8 +99,8 @@ func Report() string {
 	d := Detected
 	fmt.Fprintf(&b, "cpu: %s (%d physical / %d logical cores; L1d %d KiB, L2 %d KiB, L3 %d MiB)\n",
 		d.Brand, d.PhysicalCores, d.LogicalCores, d.L1D>>10, d.L2>>10, d.L3>>20)
-	fmt.Fprintf(&b, "features: avx2=%v fma=%v; asm built=%v; asm in use=%v; threads=%d\n",
-		d.HasAVX2, d.HasFMA, haveAsm, useAsm, Threads())
+	fmt.Fprintf(&b, "features: avx2=%v fma=%v; asm built=%v; asm in use=%v; threads=%d; huge pages for tensors=%v\n",
+		d.HasAVX2, d.HasFMA, haveAsm, useAsm, Threads(), hugeOn)
 	implMu.Lock()
 	names := make([]string, 0, len(impls))
 	for n := range impls {

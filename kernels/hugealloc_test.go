@@ -31,7 +31,7 @@ func TestAlloc(t *testing.T) {
 			for i := range s {
 				s[i] = float32(i) + 1 // dirty the heap for the next rounds
 			}
-			if n == 0 || 4*n < hugeMin || runtime.GOOS != "linux" {
+			if n == 0 || 4*n < hugeMin || runtime.GOOS != "linux" || !hugeOn {
 				continue
 			}
 			p := uintptr(unsafe.Pointer(&s[0]))
@@ -58,8 +58,8 @@ func TestAlloc(t *testing.T) {
 // quarters), and skips (saying why) where the kernel does not grant them
 // or does not report them.
 func TestAllocHugePages(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("huge pages: Linux only")
+	if runtime.GOOS != "linux" || !hugeOn {
+		t.Skip("huge pages: Linux only, and not with DARTS_NOHUGEPAGES set")
 	}
 	mode, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
 	if err != nil || !regexp.MustCompile(`\[(always|madvise)\]`).Match(mode) {
