@@ -25,9 +25,10 @@ func Alloc(n int) []float32 {
 var hugeOn = !envSet("DARTS_NOHUGEPAGES")
 
 // hugeMin is the smallest allocation in bytes that Alloc aligns and
-// advises: two huge pages, so that the alignment (up to 2 MiB of address
-// space, never touched) costs at most half the slice's size in address
-// space and nothing in memory.
+// advises: two huge pages, so that the slack (2 MiB and hugeStaggerSpan
+// of address space, of which only the stagger in front of the slice,
+// inside its first huge page, is ever touched) costs at most half the
+// slice's size in address space and little memory.
 const hugeMin = 4 << 20
 
 // hugePage is the size of a huge page on amd64 and arm64 Linux with 4 KiB

@@ -1482,16 +1482,15 @@ func (k kern) ipair(npair, qlo, qhi int, set bool, masks map[string]string) {
 // prefetch (ipf, wpf) fetch the rows of x (and dx) they read.
 const iAhead = 1024
 
-// ipf reports whether the input gradient prefetches the rows of x (and,
-// adding, of dx) it reads iAhead bytes ahead, one line a 16-column block,
-// as it stores each: 5×5 of dilation 2, which reads every other row (the
-// odd ones meet no tap) and outruns the hardware prefetchers on that
-// stride. Against no prefetch, one thread, alternating calls in one
-// process, batch 64 (and 64 planes in L2): 32×32 C16 adding 1.08–1.17
-// (1.00–1.12), setting 1.01–1.06, 16×16 C32 setting 1.06–1.08; 512 and
-// 2048 bytes ahead gained less.
-// 3×3 of dilation 2 (0.97–1.11, losing in L2) and dilation 1 (all rows;
-// 0.88–0.98 on 16×16) do not prefetch.
+// ipf reports whether the input gradient, where it reads a line of x
+// (and, adding, of dx), prefetches the line iAhead bytes further on: 5×5
+// of dilation 2, which reads every other row (the odd ones meet no tap)
+// and outruns the hardware prefetchers on that stride. Against no
+// prefetch, one thread, alternating calls in one process, batch 64 (and
+// 64 planes in L2): 32×32 C16 adding 1.08–1.17 (1.00–1.12), setting
+// 1.01–1.06, 16×16 C32 setting 1.06–1.08; 512 and 2048 bytes ahead gained
+// less. 3×3 of dilation 2 (0.97–1.11, losing in L2) and dilation 1 (all
+// rows; 0.88–0.98 on 16×16) do not prefetch.
 func (k kern) ipf() bool { return k.K == 5 && k.D == 2 }
 
 // wpf reports whether the weight gradient prefetches each line of x it
