@@ -340,7 +340,8 @@ func main() {
 		p("VMULPS Y12, %s, %s", o.reg(0), o.reg(0))
 		o.store(o.reg(0), "DI")
 	})
-	// max(x, 0) with 0 as the second source: NaN and -0 give +0.
+	// max with x as the second source (relu1 in elementwise.go): only x < 0
+	// becomes 0; NaN and -0 pass, as torch.relu.
 	stream("reluAsm", "(dst, x []float32)", "$0-48", func() {
 		p("MOVQ dst_base+0(FP), DI")
 		p("MOVQ dst_len+8(FP), CX")
