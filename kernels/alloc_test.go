@@ -23,6 +23,7 @@ func TestKernelsDoNotAllocate(t *testing.T) {
 	logits, probs := ktVec(r, 8*10), make([]float32, 8*10)
 	labels := []int32{1, 2, 3, 4, 5, 6, 7, 8}
 	w := ktVec(r, C*25)
+	wsW, wsX := ktVec(r, 9), [][]float32{x, y, x, y, x, y, x, y, x} // two assembly calls a chunk
 	type allocCase struct {
 		name string
 		f    func()
@@ -32,6 +33,7 @@ func TestKernelsDoNotAllocate(t *testing.T) {
 		{"AddTo", func() { AddTo(z, x) }},
 		{"Axpy", func() { Axpy(0.5, x, z) }},
 		{"Scale", func() { Scale(z, 0.5, x) }},
+		{"WeightedSum", func() { WeightedSum(z, wsW, wsX) }},
 		{"Fill", func() { Fill(z, 0) }},
 		{"Dot", func() { _ = Dot(x, y) }},
 		{"Sum", func() { _ = Sum(x) }},

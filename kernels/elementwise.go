@@ -109,6 +109,63 @@ func axpyGo(alpha float32, x, y []float32) {
 	}
 }
 
+// WeightedSum sets y = Σₜ s[t]·xs[t] over len(y) elements (len(s) ==
+// len(xs) >= 1, each xs[t] at least as long as y; y must not overlap a
+// term), term by term from the first: y = s[0]·xs[0], then y += s[t]·xs[t]
+// for t = 1, 2, …, the arithmetic of Scale followed by Axpy (one fused
+// multiply-add a term on the assembly path), in one pass that reads each
+// term once and writes y once: the forward of a DARTS mixed op. Against
+// Scale and Axpy over blocks of 4096 floats that stay in L1 (the
+// autograd's mixed-op sum before), 7 terms of 256K to 1M floats, in one
+// process (BenchmarkWeightedSum): 1.64–2.08 at one thread, 1.56–1.74 at
+// two.
+func WeightedSum(y, s []float32, xs [][]float32) {
+	if len(xs) == 0 || len(s) != len(xs) {
+		panic("kernels: WeightedSum: no terms, or not one weight a term")
+	}
+	n := len(y)
+	for _, x := range xs {
+		checkLen("WeightedSum", n, len(x))
+	}
+	wsumJobs.do(n, ewGrain, wsumArgs{y: y, s: s, xs: xs})
+}
+
+type wsumArgs struct {
+	y, s []float32
+	xs   [][]float32
+}
+
+var wsumJobs = newJobs(wsumBody)
+
+// wsumTerms is how many terms one wsumAsm call sums; further terms go in
+// further calls that add to y (the same arithmetic: the sum is a float32
+// register either way).
+const wsumTerms = 8
+
+func wsumBody(a *wsumArgs, lo, hi int) {
+	if !useAsm {
+		wsumGo(a.y[lo:hi], a.s, a.xs, lo)
+		return
+	}
+	var p [wsumTerms]*float32
+	for t0 := 0; t0 < len(a.xs); t0 += wsumTerms {
+		t1 := min(len(a.xs), t0+wsumTerms)
+		for t := t0; t < t1; t++ {
+			p[t-t0] = &a.xs[t][lo]
+		}
+		wsumAsm(&a.y[lo], &p[0], &a.s[t0], t1-t0, hi-lo, t0 > 0)
+	}
+}
+
+// wsumGo is WeightedSum's pure-Go reference for the elements of y, which
+// start at element off of the terms.
+func wsumGo(y, s []float32, xs [][]float32, off int) {
+	scaleGo(y, s[0], xs[0][off:off+len(y)])
+	for t := 1; t < len(xs); t++ {
+		axpyGo(s[t], xs[t][off:off+len(y)], y)
+	}
+}
+
 // Scale sets dst = alpha*x over len(dst) elements; dst may alias x.
 func Scale(dst []float32, alpha float32, x []float32) {
 	n := len(dst)

@@ -183,6 +183,112 @@ scaleAsm_done:
 	VZEROUPPER
 	RET
 
+// func wsumAsm(y *float32, xs **float32, s *float32, k, n int, add bool)
+TEXT ·wsumAsm(SB), NOSPLIT, $0-41
+	MOVQ y+0(FP), DI
+	MOVQ xs+8(FP), SI
+	MOVQ s+16(FP), DX
+	MOVQ k+24(FP), R8
+	MOVQ n+32(FP), CX
+	MOVBLZX add+40(FP), R11
+	XORQ BX, BX
+wsumAsm_l32:
+	CMPQ CX, $32
+	JLT wsumAsm_l8
+	TESTQ R11, R11
+	JNZ wsumAsm_s32_add
+	MOVQ (SI), R9
+	VBROADCASTSS (DX), Y8
+	VMULPS 0(R9)(BX*1), Y8, Y0
+	VMULPS 32(R9)(BX*1), Y8, Y1
+	VMULPS 64(R9)(BX*1), Y8, Y2
+	VMULPS 96(R9)(BX*1), Y8, Y3
+	MOVQ $1, R10
+	JMP wsumAsm_s32_terms
+wsumAsm_s32_add:
+	VMOVUPS 0(DI)(BX*1), Y0
+	VMOVUPS 32(DI)(BX*1), Y1
+	VMOVUPS 64(DI)(BX*1), Y2
+	VMOVUPS 96(DI)(BX*1), Y3
+	XORQ R10, R10
+wsumAsm_s32_terms:
+	CMPQ R10, R8
+	JGE wsumAsm_s32_store
+	MOVQ (SI)(R10*8), R9
+	VBROADCASTSS (DX)(R10*4), Y8
+	VFMADD231PS 0(R9)(BX*1), Y8, Y0
+	VFMADD231PS 32(R9)(BX*1), Y8, Y1
+	VFMADD231PS 64(R9)(BX*1), Y8, Y2
+	VFMADD231PS 96(R9)(BX*1), Y8, Y3
+	INCQ R10
+	JMP wsumAsm_s32_terms
+wsumAsm_s32_store:
+	VMOVUPS Y0, 0(DI)(BX*1)
+	VMOVUPS Y1, 32(DI)(BX*1)
+	VMOVUPS Y2, 64(DI)(BX*1)
+	VMOVUPS Y3, 96(DI)(BX*1)
+	ADDQ $128, BX
+	SUBQ $32, CX
+	JMP wsumAsm_l32
+wsumAsm_l8:
+	CMPQ CX, $8
+	JLT wsumAsm_tail
+	TESTQ R11, R11
+	JNZ wsumAsm_s8_add
+	MOVQ (SI), R9
+	VBROADCASTSS (DX), Y8
+	VMULPS 0(R9)(BX*1), Y8, Y0
+	MOVQ $1, R10
+	JMP wsumAsm_s8_terms
+wsumAsm_s8_add:
+	VMOVUPS 0(DI)(BX*1), Y0
+	XORQ R10, R10
+wsumAsm_s8_terms:
+	CMPQ R10, R8
+	JGE wsumAsm_s8_store
+	MOVQ (SI)(R10*8), R9
+	VBROADCASTSS (DX)(R10*4), Y8
+	VFMADD231PS 0(R9)(BX*1), Y8, Y0
+	INCQ R10
+	JMP wsumAsm_s8_terms
+wsumAsm_s8_store:
+	VMOVUPS Y0, 0(DI)(BX*1)
+	ADDQ $32, BX
+	SUBQ $8, CX
+	JMP wsumAsm_l8
+wsumAsm_tail:
+	TESTQ CX, CX
+	JZ wsumAsm_done
+	LEAQ ·ktMaskTab+32(SB), AX
+	SHLQ $2, CX
+	SUBQ CX, AX
+	VMOVUPS (AX), Y15
+	TESTQ R11, R11
+	JNZ wsumAsm_st_add
+	MOVQ (SI), R9
+	VBROADCASTSS (DX), Y8
+	VMASKMOVPS 0(R9)(BX*1), Y15, Y9
+	VMULPS Y9, Y8, Y0
+	MOVQ $1, R10
+	JMP wsumAsm_st_terms
+wsumAsm_st_add:
+	VMASKMOVPS 0(DI)(BX*1), Y15, Y0
+	XORQ R10, R10
+wsumAsm_st_terms:
+	CMPQ R10, R8
+	JGE wsumAsm_st_store
+	MOVQ (SI)(R10*8), R9
+	VBROADCASTSS (DX)(R10*4), Y8
+	VMASKMOVPS 0(R9)(BX*1), Y15, Y9
+	VFMADD231PS Y9, Y8, Y0
+	INCQ R10
+	JMP wsumAsm_st_terms
+wsumAsm_st_store:
+	VMASKMOVPS Y0, Y15, 0(DI)(BX*1)
+wsumAsm_done:
+	VZEROUPPER
+	RET
+
 // func reluAsm(dst, x []float32)
 TEXT ·reluAsm(SB), NOSPLIT, $0-48
 	MOVQ dst_base+0(FP), DI

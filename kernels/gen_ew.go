@@ -340,6 +340,7 @@ func main() {
 		p("VMULPS Y12, %s, %s", o.reg(0), o.reg(0))
 		o.store(o.reg(0), "DI")
 	})
+	wsum()
 	// max with x as the second source (relu1 in elementwise.go): only x < 0
 	// becomes 0; NaN and -0 pass, as torch.relu.
 	stream("reluAsm", "(dst, x []float32)", "$0-48", func() {
@@ -1125,4 +1126,100 @@ func softmaxKernels() {
 		p("VADDPS Y14, %s, %s", o.reg(0), o.reg(0))
 		o.store(o.reg(0), "DI")
 	})
+}
+
+// wsum emits
+//
+//	func wsumAsm(y *float32, xs **float32, s *float32, k, n int, add bool)
+//
+// y[i] = s[0]·xs[0][i] + s[1]·xs[1][i] + … over k >= 1 terms and n
+// elements, left to right: a VMULPS for the first term (unless add: then
+// the sum starts from y) and a VFMADD231PS for each other, the arithmetic
+// of scaleAsm then axpyAsm term by term, in one pass that reads each term
+// once and writes y once. Four vectors a step (their sums in Y0–Y3), then
+// one, then the masked tail; the term loop inside each step reloads the
+// term's pointer and broadcasts its weight (Y8), both from L1.
+func wsum() {
+	b.WriteString("// func wsumAsm(y *float32, xs **float32, s *float32, k, n int, add bool)\nTEXT ·wsumAsm(SB), NOSPLIT, $0-41\n")
+	p("MOVQ y+0(FP), DI")
+	p("MOVQ xs+8(FP), SI")
+	p("MOVQ s+16(FP), DX")
+	p("MOVQ k+24(FP), R8")
+	p("MOVQ n+32(FP), CX")
+	p("MOVBLZX add+40(FP), R11")
+	p("XORQ BX, BX") // byte offset into y and every term
+	step := func(name string, U int, masked bool) {
+		acc := func(u int) string { return fmt.Sprintf("Y%d", u) }
+		mem := func(base string, u int) string { return fmt.Sprintf("%d(%s)(BX*1)", 32*u, base) }
+		// The first term, or y itself when adding.
+		p("TESTQ R11, R11")
+		p("JNZ %s_add", name)
+		p("MOVQ (SI), R9")
+		p("VBROADCASTSS (DX), Y8")
+		for u := 0; u < U; u++ {
+			if masked {
+				p("VMASKMOVPS %s, Y15, Y9", mem("R9", u))
+				p("VMULPS Y9, Y8, %s", acc(u))
+			} else {
+				p("VMULPS %s, Y8, %s", mem("R9", u), acc(u))
+			}
+		}
+		p("MOVQ $1, R10")
+		p("JMP %s_terms", name)
+		label(name + "_add")
+		for u := 0; u < U; u++ {
+			if masked {
+				p("VMASKMOVPS %s, Y15, %s", mem("DI", u), acc(u))
+			} else {
+				p("VMOVUPS %s, %s", mem("DI", u), acc(u))
+			}
+		}
+		p("XORQ R10, R10")
+		label(name + "_terms")
+		p("CMPQ R10, R8")
+		p("JGE %s_store", name)
+		p("MOVQ (SI)(R10*8), R9")
+		p("VBROADCASTSS (DX)(R10*4), Y8")
+		for u := 0; u < U; u++ {
+			if masked {
+				p("VMASKMOVPS %s, Y15, Y9", mem("R9", u))
+				p("VFMADD231PS Y9, Y8, %s", acc(u))
+			} else {
+				p("VFMADD231PS %s, Y8, %s", mem("R9", u), acc(u))
+			}
+		}
+		p("INCQ R10")
+		p("JMP %s_terms", name)
+		label(name + "_store")
+		for u := 0; u < U; u++ {
+			if masked {
+				p("VMASKMOVPS %s, Y15, %s", acc(u), mem("DI", u))
+			} else {
+				p("VMOVUPS %s, %s", acc(u), mem("DI", u))
+			}
+		}
+	}
+	label("wsumAsm_l32")
+	p("CMPQ CX, $32")
+	p("JLT wsumAsm_l8")
+	step("wsumAsm_s32", 4, false)
+	p("ADDQ $128, BX")
+	p("SUBQ $32, CX")
+	p("JMP wsumAsm_l32")
+	label("wsumAsm_l8")
+	p("CMPQ CX, $8")
+	p("JLT wsumAsm_tail")
+	step("wsumAsm_s8", 1, false)
+	p("ADDQ $32, BX")
+	p("SUBQ $8, CX")
+	p("JMP wsumAsm_l8")
+	label("wsumAsm_tail")
+	p("TESTQ CX, CX")
+	p("JZ wsumAsm_done")
+	tailMask("CX")
+	step("wsumAsm_st", 1, true)
+	label("wsumAsm_done")
+	p("VZEROUPPER")
+	p("RET")
+	b.WriteString("\n")
 }

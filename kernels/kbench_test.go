@@ -422,3 +422,37 @@ func BenchmarkSoftmax(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWeightedSum times the fused weighted sum of a DARTS mixed op (7
+// terms, batch 64: 32×32 C16, 16×16 C32 and 8×8 C64 tensors of 1M, 512K
+// and 256K floats) against what the autograd ran before it: Scale and then
+// Axpy a term over blocks of 4096 floats, the block's sum staying in L1
+// (ktPair: a = blocks, b = WeightedSum; a/b is the speedup). Both give the
+// same bits (TestWeightedSum).
+func BenchmarkWeightedSum(b *testing.B) {
+	defer ktBenchSetup(b)()
+	const blk = 1 << 12
+	for _, n := range []int{1 << 20, 1 << 19, 1 << 18} {
+		r := ktRand(5)
+		s := ktVec(r, 7)
+		xs := make([][]float32, 7)
+		for i := range xs {
+			xs[i] = ktVec(r, n)
+		}
+		y := Alloc(n)
+		blocks := func() {
+			ParallelFor(n/blk, 8, func(lo, hi int) {
+				for bb := lo; bb < hi; bb++ {
+					yb := y[bb*blk : (bb+1)*blk]
+					Scale(yb, s[0], xs[0][bb*blk:(bb+1)*blk])
+					for t := 1; t < len(xs); t++ {
+						Axpy(s[t], xs[t][bb*blk:(bb+1)*blk], yb)
+					}
+				}
+			})
+		}
+		b.Run(fmt.Sprintf("7x%dK", n>>10), func(b *testing.B) {
+			ktPair(b, blocks, func() { WeightedSum(y, s, xs) })
+		})
+	}
+}

@@ -17,6 +17,12 @@ func axpyAsm(alpha float32, x, y []float32)
 //go:noescape
 func scaleAsm(dst []float32, alpha float32, x []float32)
 
+// wsumAsm sets y[i] = Σ s[t]·xs[t][i] over k >= 1 terms and n elements (y
+// plus it when add); xs holds k pointers.
+//
+//go:noescape
+func wsumAsm(y *float32, xs **float32, s *float32, k, n int, add bool)
+
 //go:noescape
 func dotAsm(x, y []float32) float64
 
