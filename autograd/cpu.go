@@ -19,6 +19,8 @@ func (s *hostStorage) Len() int { return len(s.d) }
 // own. Storage made by any CPU value is usable by every other.
 type CPU struct {
 	work []float32
+	wsW  []float32   // WeightedSum's weights, reused
+	wsX  [][]float32 // and its terms
 }
 
 // NewCPU returns a CPU backend.
@@ -131,35 +133,21 @@ func (*CPU) AxpyElem(s Storage, k int, x, y Storage) { kernels.Axpy(h(s)[k], h(x
 // DotAcc implements Kernels.
 func (*CPU) DotAcc(ds Storage, k int, x, y Storage) { h(ds)[k] += kernels.Dot(h(x), h(y)) }
 
-// wsBlock is the block of WeightedSum: the partial sum of a block stays in
-// the L1 cache while the terms stream through it.
-const wsBlock = 1 << 12
-
-// WeightedSum implements Kernels: block by block, y = s[k₀]·x₀ then
-// y += s[kᵢ]·xᵢ, so that y is written to memory once instead of once per
-// term, with the same arithmetic as ScaleElem and AxpyElem.
-func (*CPU) WeightedSum(y, s Storage, ks []int, xs []Storage) {
+// WeightedSum implements Kernels: kernels.WeightedSum over the weights
+// s[kᵢ], y = s[k₀]·x₀ + s[k₁]·x₁ + … in one pass (y written once, each term
+// read once), with the arithmetic of ScaleElem then AxpyElem.
+func (c *CPU) WeightedSum(y, s Storage, ks []int, xs []Storage) {
 	yd, sd := h(y), h(s)
-	n := len(yd)
 	if len(xs) == 0 || len(ks) != len(xs) {
 		panic("autograd: CPU.WeightedSum: no terms or mismatched indices")
 	}
-	for _, x := range xs {
-		if len(h(x)) < n {
-			panic("autograd: CPU.WeightedSum: term shorter than the sum")
-		}
+	c.wsW, c.wsX = c.wsW[:0], c.wsX[:0]
+	for i, x := range xs {
+		c.wsW = append(c.wsW, sd[ks[i]])
+		c.wsX = append(c.wsX, h(x))
 	}
-	nb := (n + wsBlock - 1) / wsBlock
-	kernels.ParallelFor(nb, 8, func(lo, hi int) {
-		for b := lo; b < hi; b++ {
-			i0, i1 := b*wsBlock, min((b+1)*wsBlock, n)
-			yb := yd[i0:i1]
-			kernels.Scale(yb, sd[ks[0]], h(xs[0])[i0:i1])
-			for i := 1; i < len(xs); i++ {
-				kernels.Axpy(sd[ks[i]], h(xs[i])[i0:i1], yb)
-			}
-		}
-	})
+	kernels.WeightedSum(yd, c.wsW, c.wsX)
+	clear(c.wsX) // hold no tensor's data past the call
 }
 
 // ScaleSamples implements Kernels.
