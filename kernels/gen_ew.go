@@ -1151,43 +1151,51 @@ func wsum() {
 	step := func(name string, U int, masked bool) {
 		acc := func(u int) string { return fmt.Sprintf("Y%d", u) }
 		mem := func(base string, u int) string { return fmt.Sprintf("%d(%s)(BX*1)", 32*u, base) }
+		load := func(m, dst string) {
+			if masked {
+				p("VMASKMOVPS %s, Y15, %s", m, dst)
+			} else {
+				p("VMOVUPS %s, %s", m, dst)
+			}
+		}
+		// term is the operand of vector u of the term at R9: its memory
+		// operand, or Y9 after a masked load.
+		term := func(u int) string {
+			if masked {
+				load(mem("R9", u), "Y9")
+				return "Y9"
+			}
+			return mem("R9", u)
+		}
+		// apply loads a term's pointer into R9 and its weight into Y8 (the
+		// first term's, or with R10 the R10-th's) and applies instr to each
+		// of its vectors and the sums.
+		apply := func(instr string, r10 bool) {
+			xs, w := "(SI)", "(DX)"
+			if r10 {
+				xs, w = "(SI)(R10*8)", "(DX)(R10*4)"
+			}
+			p("MOVQ %s, R9", xs)
+			p("VBROADCASTSS %s, Y8", w)
+			for u := 0; u < U; u++ {
+				p("%s %s, Y8, %s", instr, term(u), acc(u))
+			}
+		}
 		// The first term, or y itself when adding.
 		p("TESTQ R11, R11")
 		p("JNZ %s_add", name)
-		p("MOVQ (SI), R9")
-		p("VBROADCASTSS (DX), Y8")
-		for u := 0; u < U; u++ {
-			if masked {
-				p("VMASKMOVPS %s, Y15, Y9", mem("R9", u))
-				p("VMULPS Y9, Y8, %s", acc(u))
-			} else {
-				p("VMULPS %s, Y8, %s", mem("R9", u), acc(u))
-			}
-		}
+		apply("VMULPS", false)
 		p("MOVQ $1, R10")
 		p("JMP %s_terms", name)
 		label(name + "_add")
 		for u := 0; u < U; u++ {
-			if masked {
-				p("VMASKMOVPS %s, Y15, %s", mem("DI", u), acc(u))
-			} else {
-				p("VMOVUPS %s, %s", mem("DI", u), acc(u))
-			}
+			load(mem("DI", u), acc(u))
 		}
 		p("XORQ R10, R10")
 		label(name + "_terms")
 		p("CMPQ R10, R8")
 		p("JGE %s_store", name)
-		p("MOVQ (SI)(R10*8), R9")
-		p("VBROADCASTSS (DX)(R10*4), Y8")
-		for u := 0; u < U; u++ {
-			if masked {
-				p("VMASKMOVPS %s, Y15, Y9", mem("R9", u))
-				p("VFMADD231PS Y9, Y8, %s", acc(u))
-			} else {
-				p("VFMADD231PS %s, Y8, %s", mem("R9", u), acc(u))
-			}
-		}
+		apply("VFMADD231PS", true)
 		p("INCQ R10")
 		p("JMP %s_terms", name)
 		label(name + "_store")
