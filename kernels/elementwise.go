@@ -144,7 +144,7 @@ const wsumTerms = 8
 
 func wsumBody(a *wsumArgs, lo, hi int) {
 	if !useAsm {
-		wsumGo(a.y[lo:hi], a.s, a.xs, lo)
+		wsumGo(a.y[lo:hi], a.s, a.xs, lo, false)
 		return
 	}
 	var p [wsumTerms]*float32
@@ -158,11 +158,16 @@ func wsumBody(a *wsumArgs, lo, hi int) {
 }
 
 // wsumGo is WeightedSum's pure-Go reference for the elements of y, which
-// start at element off of the terms.
-func wsumGo(y, s []float32, xs [][]float32, off int) {
-	scaleGo(y, s[0], xs[0][off:off+len(y)])
-	for t := 1; t < len(xs); t++ {
-		axpyGo(s[t], xs[t][off:off+len(y)], y)
+// start at element off of the terms; with add the sum starts from y (as
+// wsumAsm's).
+func wsumGo(y, s []float32, xs [][]float32, off int, add bool) {
+	for t, x := range xs {
+		x = x[off : off+len(y)]
+		if t == 0 && !add {
+			scaleGo(y, s[0], x)
+			continue
+		}
+		axpyGo(s[t], x, y)
 	}
 }
 

@@ -11,27 +11,25 @@ import "unsafe"
 func addAsm(dst, x, y []float32)                         { addGo(dst, x, y) }
 func axpyAsm(alpha float32, x, y []float32)              { axpyGo(alpha, x, y) }
 func scaleAsm(dst []float32, alpha float32, x []float32) { scaleGo(dst, alpha, x) }
+func dotAsm(x, y []float32) float64                      { return dotGo(x, y) }
+func sumAsm(x []float32) float64                         { return sumGo(x) }
+func reluAsm(dst, x []float32)                           { reluGo(dst, x) }
+func reluBackAsm(dx, dy, x []float32)                    { reluBackGo(dx, dy, x) }
+func rowMaxAsm(x []float32) float32                      { return rowMaxGo(x) }
+func expShiftAsm(dst, x []float32, m float32) float64    { return expShiftGo(dst, x, m) }
+func expSumAsm(x []float32, m float32) float64           { return expSumGo(x, m) }
+func smBackAsm(dx, dy, y []float32, s float32)           { smBackGo(dx, dy, y, s) }
+func fillAsm(dst []float32, v float32)                   { fillGo(dst, v) }
+func addScalarAsm(dst []float32, v float32)              { addScalarGo(dst, v) }
+
+// wsumAsm's stand-in runs wsumGo on the slices its pointers begin.
 func wsumAsm(y *float32, xs **float32, s *float32, k, n int, add bool) {
-	ys, ps, ss := unsafe.Slice(y, n), unsafe.Slice(xs, k), unsafe.Slice(s, k)
-	for t, p := range ps {
-		x := unsafe.Slice(p, n)
-		if t == 0 && !add {
-			scaleGo(ys, ss[0], x)
-			continue
-		}
-		axpyGo(ss[t], x, ys)
+	terms := make([][]float32, k)
+	for t, p := range unsafe.Slice(xs, k) {
+		terms[t] = unsafe.Slice(p, n)
 	}
+	wsumGo(unsafe.Slice(y, n), unsafe.Slice(s, k), terms, 0, add)
 }
-func dotAsm(x, y []float32) float64                   { return dotGo(x, y) }
-func sumAsm(x []float32) float64                      { return sumGo(x) }
-func reluAsm(dst, x []float32)                        { reluGo(dst, x) }
-func reluBackAsm(dx, dy, x []float32)                 { reluBackGo(dx, dy, x) }
-func rowMaxAsm(x []float32) float32                   { return rowMaxGo(x) }
-func expShiftAsm(dst, x []float32, m float32) float64 { return expShiftGo(dst, x, m) }
-func expSumAsm(x []float32, m float32) float64        { return expSumGo(x, m) }
-func smBackAsm(dx, dy, y []float32, s float32)        { smBackGo(dx, dy, y, s) }
-func fillAsm(dst []float32, v float32)                { fillGo(dst, v) }
-func addScalarAsm(dst []float32, v float32)           { addScalarGo(dst, v) }
 
 func dwAsmOK(s DWConv) bool                                       { return false }
 func dwBwdInAsmOK(s DWConv) bool                                  { return false }
