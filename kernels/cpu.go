@@ -97,8 +97,11 @@ func registerKernel(name string, hasAsm bool) {
 func Report() string {
 	var b strings.Builder
 	d := Detected
-	fmt.Fprintf(&b, "cpu: %s (%d physical / %d logical cores; L1d %d KiB, L2 %d KiB, L3 %d MiB)\n",
-		d.Brand, d.PhysicalCores, d.LogicalCores, d.L1D>>10, d.L2>>10, d.L3>>20)
+	// In a VM cpuid may describe the host's cores rather than the guest's
+	// (254 on a 2-vCPU guest seen here): the CPUs the OS gives this process
+	// are shown beside them, and Threads() never exceeds those.
+	fmt.Fprintf(&b, "cpu: %s (cpuid: %d physical / %d logical cores; %d CPUs for this process; L1d %d KiB, L2 %d KiB, L3 %d MiB)\n",
+		d.Brand, d.PhysicalCores, d.LogicalCores, runtime.NumCPU(), d.L1D>>10, d.L2>>10, d.L3>>20)
 	fmt.Fprintf(&b, "features: avx2=%v fma=%v; asm built=%v; asm in use=%v; threads=%d; huge pages for tensors=%v\n",
 		d.HasAVX2, d.HasFMA, haveAsm, useAsm, Threads(), hugeOn)
 	implMu.Lock()
