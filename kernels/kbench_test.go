@@ -75,23 +75,18 @@ func ktPair(b *testing.B, fa, fb func()) {
 	order := ktRand(99)
 	ta, tb := make([]float64, 0, b.N), make([]float64, 0, b.N)
 	b.ResetTimer()
+	timed := func(f func()) float64 {
+		t0 := time.Now()
+		f()
+		return time.Since(t0).Seconds()
+	}
 	for i := 0; i < b.N; i++ {
 		if order.IntN(2) == 0 {
-			t0 := time.Now()
-			fa()
-			t1 := time.Now()
-			fb()
-			t2 := time.Now()
-			ta = append(ta, t1.Sub(t0).Seconds())
-			tb = append(tb, t2.Sub(t1).Seconds())
+			ta = append(ta, timed(fa))
+			tb = append(tb, timed(fb))
 		} else {
-			t0 := time.Now()
-			fb()
-			t1 := time.Now()
-			fa()
-			t2 := time.Now()
-			tb = append(tb, t1.Sub(t0).Seconds())
-			ta = append(ta, t2.Sub(t1).Seconds())
+			tb = append(tb, timed(fb))
+			ta = append(ta, timed(fa))
 		}
 	}
 	b.StopTimer()
