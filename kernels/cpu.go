@@ -18,6 +18,7 @@ type CPU struct {
 	Brand         string
 	HasAVX2       bool // AVX2 with the OS saving YMM state
 	HasFMA        bool
+	HasAVX512F    bool // shown by Report; no kernel uses it (they are AVX2+FMA)
 	PhysicalCores int
 	LogicalCores  int
 	L1D, L2, L3   int // bytes; 0 when unknown
@@ -36,6 +37,7 @@ func init() {
 		Brand:         cpuid.CPU.BrandName,
 		HasAVX2:       cpu.X86.HasAVX2 && cpu.X86.HasAVX, // HasAVX includes the OS (XGETBV) check
 		HasFMA:        cpu.X86.HasFMA,
+		HasAVX512F:    cpu.X86.HasAVX512F, // with the OS saving ZMM state
 		PhysicalCores: cpuid.CPU.PhysicalCores,
 		LogicalCores:  cpuid.CPU.LogicalCores,
 		L1D:           cpuid.CPU.Cache.L1D,
@@ -102,8 +104,8 @@ func Report() string {
 	// are shown beside them, and Threads() never exceeds those.
 	fmt.Fprintf(&b, "cpu: %s (cpuid: %d physical / %d logical cores; %d CPUs for this process; L1d %d KiB, L2 %d KiB, L3 %d MiB)\n",
 		d.Brand, d.PhysicalCores, d.LogicalCores, runtime.NumCPU(), d.L1D>>10, d.L2>>10, d.L3>>20)
-	fmt.Fprintf(&b, "features: avx2=%v fma=%v; asm built=%v; asm in use=%v; threads=%d; huge pages for tensors=%v\n",
-		d.HasAVX2, d.HasFMA, haveAsm, useAsm, Threads(), hugeOn)
+	fmt.Fprintf(&b, "features: avx2=%v fma=%v avx512f=%v (unused: the kernels are AVX2+FMA); asm built=%v; asm in use=%v; threads=%d; huge pages for tensors=%v\n",
+		d.HasAVX2, d.HasFMA, d.HasAVX512F, haveAsm, useAsm, Threads(), hugeOn)
 	implMu.Lock()
 	names := make([]string, 0, len(impls))
 	for n := range impls {
