@@ -34,6 +34,8 @@ bench:
 # kernels.Sgemm against OpenBLAS's cblas_sgemm, one thread each, same process
 # (cgo; needs libopenblas-dev), then ours at two threads (bench/README.md).
 bench-gemm:
+	@printf '#include <cblas.h>\n' | $${CC:-cc} -E -x c - >/dev/null 2>&1 || \
+		{ echo "make bench-gemm: OpenBLAS's cblas.h not found; install it with: apt-get install libopenblas-dev" >&2; exit 1; }
 	OPENBLAS_NUM_THREADS=1 $(GO) run -tags openblas ./bench/gemm
 
 # The depthwise table of the kernels issue: six samples of each pass at one
