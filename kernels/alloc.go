@@ -1,15 +1,17 @@
 package kernels
 
-// Alloc returns a zeroed slice of n float32s for a tensor. It is make for
-// small slices; on Linux, a slice of hugeMin bytes or more starts less
-// than hugeStaggerSpan past a 2 MiB boundary, and the kernel is asked
-// (madvise MADV_HUGEPAGE) to back the 2 MiB pages from that boundary with
-// huge pages (see alloc_linux.go): the streaming kernels then take one
-// TLB entry per 2 MiB instead of 512, which on this VM's nested paging
-// made the depthwise passes over tensors out of L3 up to 1.2× as fast
-// (kernels/doc.go). The memory is ordinary Go heap memory: the garbage
-// collector frees it as it frees make's. DARTS_NOHUGEPAGES=1 in the
-// environment makes Alloc plain make.
+// Alloc returns a zeroed slice of n float32s for a tensor. It is make,
+// unless DARTS_HUGEPAGES=1 is in the environment: then on Linux a slice of
+// hugeMin bytes or more starts less than hugeStaggerSpan past a 2 MiB
+// boundary, and the kernel is asked (madvise MADV_HUGEPAGE) to back the
+// 2 MiB pages from that boundary with huge pages (see alloc_linux.go):
+// the streaming kernels then take one TLB entry per 2 MiB instead of 512.
+// On the Zen 3 VM of the first fifteen sessions that made the depthwise
+// passes over tensors out of L3 up to 1.2× as fast and was the default;
+// on the Zen 5 VM of the sixteenth the default search iteration ran twice
+// as long with it (kernels/doc.go), so it is off unless asked for. The
+// memory is ordinary Go heap memory: the garbage collector frees it as it
+// frees make's. DARTS_NOHUGEPAGES=1 keeps it off whatever else is set.
 func Alloc(n int) []float32 {
 	if n < 0 {
 		panic("kernels: Alloc of a negative length")
@@ -20,9 +22,9 @@ func Alloc(n int) []float32 {
 	return allocHuge(n)
 }
 
-// hugeOn is whether Alloc uses huge pages: unless DARTS_NOHUGEPAGES is
-// set (Report shows it).
-var hugeOn = !envSet("DARTS_NOHUGEPAGES")
+// hugeOn is whether Alloc uses huge pages: when DARTS_HUGEPAGES is set
+// and DARTS_NOHUGEPAGES is not (Report shows it).
+var hugeOn = envSet("DARTS_HUGEPAGES") && !envSet("DARTS_NOHUGEPAGES")
 
 // hugeMin is the smallest allocation in bytes that Alloc aligns and
 // advises: two huge pages, so that the slack (2 MiB and hugeStaggerSpan

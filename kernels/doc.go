@@ -157,12 +157,16 @@
 // half the processes; BenchmarkMaskedEdge).
 //
 // Tensors come from Alloc (the autograd's CPU backend allocates through
-// it): on Linux, slices of 4 MiB and more lie on 2 MiB huge pages
-// (madvise), each starting a few lines past its page so that tensors do
-// not all share cache sets. On this VM, whose page walks are nested, the
+// it; the benchmarks too). With DARTS_HUGEPAGES=1, on Linux, slices of
+// 4 MiB and more lie on 2 MiB huge pages (madvise), each starting a few
+// lines past its page so that tensors do not all share cache sets. On the
+// Zen 3 VM of the fifteenth session, whose page walks are nested, the
 // depthwise passes over tensors that leave L3 (32×32 maps at C=32 and 64,
 // batch 64: 8 and 16 MiB) ran 1.0–1.2× as fast on such tensors as on
 // make's (4 MiB ones the same), and a weight step of a C=32 supernet at
-// batch 64 1.05–1.12× (bench/README.md, fifteenth session); the
-// benchmarks allocate the same way.
+// batch 64 1.05–1.12×. On the Zen 5 VM of the sixteenth the default search
+// iteration took 5.8–8.4 s with them against 2.8–3.9 s without (eight
+// alternating pairs; the slices placed the same way but not advised:
+// 3.2–3.6 s), so Alloc is plain make unless asked (bench/README.md,
+// sixteenth session).
 package kernels

@@ -9,12 +9,20 @@ import (
 	"unsafe"
 )
 
-// TestAlloc checks Alloc's slices: length and capacity n, zeroed (also
+// TestAlloc checks Alloc's slices, with huge pages on and off: length and capacity n, zeroed (also
 // when the heap hands back memory that held data), writable to the end;
 // on Linux the large ones start on a line, consecutive ones on different
 // lines modulo 4 KiB (the stagger), and each 2 MiB page from the start's
 // page boundary lies inside the allocation.
 func TestAlloc(t *testing.T) {
+	defer func(on bool) { hugeOn = on }(hugeOn)
+	for _, on := range []bool{false, true} {
+		hugeOn = on // off by default (DARTS_HUGEPAGES); both ways here
+		testAlloc(t)
+	}
+}
+
+func testAlloc(t *testing.T) {
 	sizes := []int{0, 1, 1000, hugeMin/4 - 1, hugeMin / 4, 3*hugeMin/4 + 5}
 	for round := 0; round < 3; round++ {
 		var prev uintptr
@@ -58,9 +66,11 @@ func TestAlloc(t *testing.T) {
 // quarters), and skips (saying why) where the kernel does not grant them
 // or does not report them.
 func TestAllocHugePages(t *testing.T) {
-	if runtime.GOOS != "linux" || !hugeOn {
+	if runtime.GOOS != "linux" || envSet("DARTS_NOHUGEPAGES") {
 		t.Skip("huge pages: Linux only, and not with DARTS_NOHUGEPAGES set")
 	}
+	defer func(on bool) { hugeOn = on }(hugeOn)
+	hugeOn = true
 	mode, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
 	if err != nil || !regexp.MustCompile(`\[(always|madvise)\]`).Match(mode) {
 		t.Skipf("transparent huge pages are off here (%q, %v): skipped", mode, err)
