@@ -73,24 +73,6 @@ func sgemmKern5x16(k int, a *float32, as int, b *float32, bs int, c *float32, ld
 func sgemmKern6x16(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, nt int, aadj, badj, cstep, cpf int)
 
 //go:noescape
-func sgemmKernC1x16(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, nt int, aadj, badj, cstep, cpf int, csrc *float32, cdst *float32, cn, cld, cps int)
-
-//go:noescape
-func sgemmKernC2x16(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, nt int, aadj, badj, cstep, cpf int, csrc *float32, cdst *float32, cn, cld, cps int)
-
-//go:noescape
-func sgemmKernC3x16(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, nt int, aadj, badj, cstep, cpf int, csrc *float32, cdst *float32, cn, cld, cps int)
-
-//go:noescape
-func sgemmKernC4x16(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, nt int, aadj, badj, cstep, cpf int, csrc *float32, cdst *float32, cn, cld, cps int)
-
-//go:noescape
-func sgemmKernC5x16(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, nt int, aadj, badj, cstep, cpf int, csrc *float32, cdst *float32, cn, cld, cps int)
-
-//go:noescape
-func sgemmKernC6x16(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, nt int, aadj, badj, cstep, cpf int, csrc *float32, cdst *float32, cn, cld, cps int)
-
-//go:noescape
 func sgemmPackT16(k int, src *float32, lds int, dst *float32)
 
 //go:noescape
@@ -142,13 +124,6 @@ type sgemmDotFn func(k int, a *float32, lda int, b *float32, ldb int, acc *float
 // sgemmKerns[r] computes tiles of r rows by 16 columns.
 var sgemmKerns = [sgemmMR + 1]sgemmKernFn{nil,
 	sgemmKern1x16, sgemmKern2x16, sgemmKern3x16, sgemmKern4x16, sgemmKern5x16, sgemmKern6x16}
-
-type sgemmKernCFn func(k int, a *float32, as int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, nt int, aadj, badj, cstep, cpf int, csrc *float32, cdst *float32, cn, cld, cps int)
-
-// sgemmKernsC[r] is sgemmKerns[r] copying lines of the next strip of B
-// as it goes (sgemmDirect).
-var sgemmKernsC = [sgemmMR + 1]sgemmKernCFn{nil,
-	sgemmKernC1x16, sgemmKernC2x16, sgemmKernC3x16, sgemmKernC4x16, sgemmKernC5x16, sgemmKernC6x16}
 
 // sgemmPanelRows is the row count of the A panel starting at row q of an
 // mc-row block. The block is cut into ceil(mc/6) panels as evenly as
@@ -437,8 +412,7 @@ var sgemmDirectCols = 0
 // sgemmStripPrefetch), then every panel runs the tiles of all m rows
 // (one kernel call per row panel sweeps the strip, so C is written in long
 // runs along a few rows at a time; non-temporal stores were tried and were
-// slower here). When all of k is one block (the 1×1 convolutions) the
-// kernel calls of a strip pack the next one (sgemmDirectStrips).
+// slower here).
 func sgemmDirect(transA bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
 	kc := sgemmBalance(k, sgemmKC, 8)
@@ -462,10 +436,6 @@ func sgemmDirect(transA bool, m, n, k int, alpha float32, a []float32, lda int,
 	ps := sgemmNR*kc + sgemmPanelSkew // panel stride of a strip (floats)
 	ParallelFor(tiles, grain, func(lo, hi int) {
 		j1 := min(n, hi*sgemmNR)
-		if kc >= k && sgemmDirectOverlap {
-			sgemmDirectStrips(m, k, alpha, ap, b, ldb, beta, c, ldc, lo*sgemmNR, j1, cols, ps)
-			return
-		}
 		var tmp [sgemmMR * sgemmNR]float32
 		btBuf := sgemmGetBuf(cols / sgemmNR * ps)
 		bt := btBuf.f
@@ -508,89 +478,12 @@ func sgemmDirect(transA bool, m, n, k int, alpha float32, a []float32, lda int,
 	})
 }
 
-// sgemmDirectOverlap turns on the packing of each next strip of B inside
-// the kernel calls of the current one (sgemmDirectStrips); tests and
-// benchmarks turn it off to compare.
-var sgemmDirectOverlap = true
-
-// sgemmCopyRowsMax is the most rows of the next strip one kernel call
-// copies: the lines it prefetches two tiles ahead, one a row and all in
-// one cache set (the rows of B are a power of two apart), must stay in
-// L2 (16 ways) until they are copied. Rows past what the calls take are
-// packed by sgemmPackStrip after them. With M×K = 16×64 (three calls for
-// 64 rows): 8–11 rows 1.05–1.16 times as fast as 16, 24 rows 0.94, all 64
-// 0.80.
-const sgemmCopyRowsMax = 10
-
-// sgemmDirectStrips is sgemmDirect's sweep of the columns j0..j1 when all
-// of k is one block (k <= kc): two strip buffers, the kernel calls of
-// each strip (one a row panel) copying the rows of the next strip's
-// panels into the other (sgemmKernsC), so that B moves through the core
-// beside the FMAs instead of in a pass of its own. A strip of a different
-// number of full panels (the last) and the first are packed by
-// sgemmPackStrip. Against packing each strip before its kernels (Zen 5,
-// one thread, N = 65536, the two in random order over 2000 calls, ratio
-// of the medians): M×K 16×16 1.07, 16×64 1.08, 32×32 1.14, 32×64 1.06,
-// 64×16 1.07, 64×64 1.07.
-func sgemmDirectStrips(m, k int, alpha float32, ap, b []float32, ldb int, beta float32, c []float32, ldc, j0, j1, cols, ps int) {
-	var tmp [sgemmMR * sgemmNR]float32
-	bb := [2]*sgemmBuf{sgemmGetBuf(cols / sgemmNR * ps), sgemmGetBuf(cols / sgemmNR * ps)}
-	defer sgemmPutBuf(bb[0])
-	defer sgemmPutBuf(bb[1])
-	calls := 0
-	for i := 0; i < m; i += sgemmPanelRows(m, i) {
-		calls++
-	}
-	rc := min(sgemmCopyRowsMax, (k+calls-1)/calls) // rows a call copies
-	ready := -1                                    // full panels of this strip already copied
-	for s, js := 0, j0; js < j1; s, js = s+1, js+cols {
-		je := min(j1, js+cols)
-		bt, nx := bb[s&1].f, bb[(s+1)&1].f
-		full := (je - js) / sgemmNR
-		if full > 0 && ready != full {
-			pf, tail, pf2 := sgemmStripPrefetch(0, k, k, ldb, je-js, je < j1)
-			sgemmPackStrip(k, &b[js], 4*ldb, full, &bt[0], pf, tail, pf2, 4*ps)
-		}
-		jt := js + full*sgemmNR
-		pq := full * ps // the tail panel
-		if jt < je {
-			sgemmPackB(false, b, ldb, 0, k, jt, je-jt, bt[pq:])
-		}
-		jn, jne := je, min(j1, je+cols)
-		ov := full > 0 && jn < j1 && (jne-jn)/sgemmNR == full
-		if full > 0 {
-			for i, ci := 0, 0; i < m; ci++ {
-				r := sgemmPanelRows(m, i)
-				r0, r1 := min(k, ci*rc), min(k, (ci+1)*rc)
-				if !ov {
-					r0, r1 = 0, 0
-				}
-				sgemmKernsC[r](k, &ap[i*k], 4*r, &bt[0], 4*sgemmNR, &c[i*ldc+js], 4*ldc, alpha, beta,
-					full, -4*r*k, 4*sgemmPanelSkew, 4*sgemmNR, 2*4*sgemmNR,
-					&b[min(r0, k-1)*ldb+min(jn, j1-1)], &nx[r0*sgemmNR], r1-r0, 4*ldb, 4*ps)
-				i += r
-			}
-			if r := calls * rc; ov && r < k {
-				pf, tail, pf2 := sgemmStripPrefetch(r, k-r, k, ldb, jne-jn, jne < j1)
-				sgemmPackStrip(k-r, &b[r*ldb+jn], 4*ldb, full, &nx[r*sgemmNR], pf, tail, pf2, 4*ps)
-			}
-		}
-		if jt < je {
-			sgemmPanelTail(m, je-jt, k, ap, &bt[pq], c, jt, ldc, alpha, beta, &tmp)
-		}
-		ready = -1
-		if ov {
-			ready = full
-		}
-	}
-}
-
 // sgemmPanelSkew is the gap in floats between the panels of a packed
 // strip of B: with panels k·16 floats apart (a power of two for the
 // usual k) the stores of sgemmPackStrip, which go across all panels of
-// the strip for every four rows, fell in the same few L1 sets. On this
-// Zen 5 the copy of a 64-row strip in cache went from 21 to 36–55 GB/s;
-// the whole 1×1-convolution products 1.00–1.05 (in one process).
+// the strip for every four rows, fell in the same few L1 sets. On the
+// Zen 5 host the copy of a 64-row strip in cache went from 21 to 36–55
+// GB/s; the whole 1×1-convolution products 1.00–1.05 (in one process).
 const sgemmPanelSkew = 16
 
 // sgemmStripRowsAhead is how many rows further down the strip each row of
