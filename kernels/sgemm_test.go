@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -426,6 +427,45 @@ func BenchmarkSgemm(b *testing.B) {
 				}
 				flops := 2 * float64(sh.m) * float64(sh.n) * float64(sh.k) * float64(b.N)
 				b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
+// BenchmarkSgemmFreshB times the 1×1 convolutions of the C=16 search
+// supernet at batch 64 (C channels on H×W maps: M = K = C, N = 64·H·W) as
+// the search calls them rather than back to back on the same operands:
+// before each product (untimed) B is written, as the op before a 1×1
+// convolution writes its input, and another pass streams 32 MiB through
+// the caches, as the ops between two products do. In the sixteenth
+// session an SGEMM change that won 1.04–1.14 in BenchmarkSgemm's setting
+// ran 0.84–1.02 of the old code in this one at two threads (bench/README.md).
+func BenchmarkSgemmFreshB(b *testing.B) {
+	defer SetThreads(Threads())
+	other, other2 := make([]float32, 4<<20), make([]float32, 4<<20)
+	for _, sh := range [][2]int{{16, 32}, {32, 16}, {64, 8}} {
+		c, n := sh[0], 64*sh[1]*sh[1]
+		a := make([]float32, c*c)
+		bb := make([]float32, c*n)
+		y := make([]float32, c*n)
+		for i := range a {
+			a[i] = float32(i%7) - 3
+		}
+		for i := range bb {
+			bb[i] = float32(i%5) - 2
+		}
+		for _, th := range []int{1, 2} {
+			b.Run(fmt.Sprintf("C%d_%dx%d/threads=%d", c, sh[1], sh[1], th), func(b *testing.B) {
+				SetThreads(th)
+				var sec float64
+				for i := 0; i < b.N; i++ {
+					Axpy(1, other, other2)
+					Scale(bb, 1, bb)
+					t0 := time.Now()
+					Sgemm(false, false, c, n, c, 1, a, c, bb, n, 0, y, n)
+					sec += time.Since(t0).Seconds()
+				}
+				b.ReportMetric(2*float64(c*c*n)*float64(b.N)/sec/1e9, "GFLOP/s")
 			})
 		}
 	}
