@@ -13,7 +13,8 @@ import (
 func ktRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)) }
 
 // ktVec returns n uniform values in [-1, 1), allocated as the autograd
-// allocates tensors (Alloc: huge pages for large ones).
+// allocates tensors (Alloc: huge pages for large ones with
+// DARTS_HUGEPAGES=1).
 func ktVec(r *rand.Rand, n int) []float32 {
 	v := Alloc(n)
 	for i := range v {

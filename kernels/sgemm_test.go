@@ -399,6 +399,16 @@ func sgemmBenchShapes() []sgemmBenchShape {
 	return s
 }
 
+// sgemmBenchFill gives the benchmarks' operands small exact values.
+func sgemmBenchFill(a, b []float32) {
+	for i := range a {
+		a[i] = float32(i%7) - 3
+	}
+	for i := range b {
+		b[i] = float32(i%5) - 2
+	}
+}
+
 // BenchmarkSgemm reports GFLOP/s (2·m·n·k per call) at one and two threads.
 func BenchmarkSgemm(b *testing.B) {
 	defer SetThreads(Threads())
@@ -415,12 +425,7 @@ func BenchmarkSgemm(b *testing.B) {
 				a := make([]float32, ar*ac)
 				bb := make([]float32, br*bc)
 				c := make([]float32, sh.m*sh.n)
-				for i := range a {
-					a[i] = float32(i%7) - 3
-				}
-				for i := range bb {
-					bb[i] = float32(i%5) - 2
-				}
+				sgemmBenchFill(a, bb)
 				SetThreads(th)
 				for b.Loop() {
 					Sgemm(sh.tA, sh.tB, sh.m, sh.n, sh.k, 1, a, ac, bb, bc, 0, c, sh.n)
@@ -448,12 +453,7 @@ func BenchmarkSgemmFreshB(b *testing.B) {
 		a := make([]float32, c*c)
 		bb := make([]float32, c*n)
 		y := make([]float32, c*n)
-		for i := range a {
-			a[i] = float32(i%7) - 3
-		}
-		for i := range bb {
-			bb[i] = float32(i%5) - 2
-		}
+		sgemmBenchFill(a, bb)
 		for _, th := range []int{1, 2} {
 			b.Run(fmt.Sprintf("C%d_%dx%d/threads=%d", c, sh[1], sh[1], th), func(b *testing.B) {
 				SetThreads(th)
